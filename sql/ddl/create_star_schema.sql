@@ -1,0 +1,60 @@
+-- The star schema persists across runs. Small dimensions are copied to every node
+-- (DISTSTYLE ALL); songplays and time are distributed and sorted on start_time, the key of
+-- the report's per-day and per-hour queries.
+CREATE TABLE IF NOT EXISTS users (
+    user_id    INTEGER      NOT NULL,
+    first_name VARCHAR(128),
+    last_name  VARCHAR(128),
+    gender     CHAR(1),
+    level      VARCHAR(8)   NOT NULL,
+    PRIMARY KEY (user_id)
+)
+DISTSTYLE ALL
+SORTKEY (user_id);
+
+CREATE TABLE IF NOT EXISTS artists (
+    artist_id VARCHAR(32)  NOT NULL,
+    name      VARCHAR(512) NOT NULL,
+    location  VARCHAR(512),
+    latitude  DOUBLE PRECISION,
+    longitude DOUBLE PRECISION,
+    PRIMARY KEY (artist_id)
+)
+DISTSTYLE ALL
+SORTKEY (artist_id);
+
+CREATE TABLE IF NOT EXISTS songs (
+    song_id   VARCHAR(32)  NOT NULL,
+    title     VARCHAR(512) NOT NULL,
+    artist_id VARCHAR(32)  NOT NULL,
+    year      SMALLINT,
+    duration  DOUBLE PRECISION,
+    PRIMARY KEY (song_id)
+)
+DISTSTYLE ALL
+SORTKEY (song_id);
+
+CREATE TABLE IF NOT EXISTS time (
+    start_time TIMESTAMP NOT NULL DISTKEY SORTKEY,
+    hour       SMALLINT  NOT NULL,
+    day        SMALLINT  NOT NULL,
+    week       SMALLINT  NOT NULL,
+    month      SMALLINT  NOT NULL,
+    year       SMALLINT  NOT NULL,
+    weekday    SMALLINT  NOT NULL,
+    PRIMARY KEY (start_time)
+);
+
+-- songplay_id is the MD5 of the event's identity, so a reload yields the same ids.
+CREATE TABLE IF NOT EXISTS songplays (
+    songplay_id CHAR(32)  NOT NULL,
+    start_time  TIMESTAMP NOT NULL DISTKEY SORTKEY,
+    user_id     INTEGER   NOT NULL,
+    level       VARCHAR(8),
+    song_id     VARCHAR(32),
+    artist_id   VARCHAR(32),
+    session_id  INTEGER,
+    location    VARCHAR(512),
+    user_agent  VARCHAR(512),
+    PRIMARY KEY (songplay_id)
+);

@@ -1,0 +1,11 @@
+-- One row per artist_id; an artist credited under several names keeps the first by name.
+DELETE FROM artists;
+INSERT INTO artists (artist_id, name, location, latitude, longitude)
+SELECT artist_id, artist_name, NULLIF(artist_location, ''), artist_latitude, artist_longitude
+FROM (
+    SELECT artist_id, artist_name, artist_location, artist_latitude, artist_longitude,
+           ROW_NUMBER() OVER (PARTITION BY artist_id ORDER BY artist_name, song_id) AS pick
+    FROM staging_songs
+    WHERE artist_id IS NOT NULL
+) AS ranked
+WHERE pick = 1;

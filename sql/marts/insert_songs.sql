@@ -1,0 +1,11 @@
+-- One row per song_id; a song file seen twice loads once. Year 0 means unknown in the source.
+DELETE FROM songs;
+INSERT INTO songs (song_id, title, artist_id, year, duration)
+SELECT song_id, title, artist_id, NULLIF(year, 0), duration
+FROM (
+    SELECT song_id, title, artist_id, year, duration,
+           ROW_NUMBER() OVER (PARTITION BY song_id ORDER BY title, artist_id, duration) AS pick
+    FROM staging_songs
+    WHERE song_id IS NOT NULL
+) AS ranked
+WHERE pick = 1;

@@ -1,0 +1,80 @@
+"""Every boto3 client comes from here: a prefect-aws credentials block plus an endpoint."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError, ConnectionError, EndpointConnectionError
+from prefect_aws import AwsClientParameters, AwsCredentials
+
+# botocore retries throttling and 5xx itself, briefly; Prefect's task retries add the longer waits.
+BOTO_CONFIG = {
+    "retries": {"mode": "standard", "max_attempts": 3},
+    "connect_timeout": 10,
+    "read_timeout": 60,
+    # COPY and the local upload run parallel requests on one client.
+    "max_pool_connections": 32,
+}
+
+TRANSIENT_CODES = {
+    "Throttling",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "ServiceUnavailable",
+    "InternalError",
+    "InternalFailure",
+    "SlowDown",
+}
+NOT_FOUND_CODES = {
+    "NoSuchEntity",
+    "NoSuchBucket",
+    "NoSuchKey",
+    "ClusterNotFound",
+    "ClusterNotFoundFault",
+    "InvalidGroup.NotFound",
+    "InvalidPermission.NotFound",
+    "404",
+}
+
+
+def credentials(
+    region: str, endpoint_url: str | None = None, block_name: str | None = None, local: bool = False
+) -> AwsCredentials:
+    """Credentials from a named AwsCredentials block, moto's dummy keys, or the boto3 chain."""
+    if block_name:
+        creds = AwsCredentials.load(block_name)
+    elif local:
+        # moto accepts any keys; these are not secrets and never reach AWS.
+        creds = AwsCredentials(aws_access_key_id="local", aws_secret_access_key="local")
+    else:
+        creds = AwsCredentials()
+    creds.region_name = creds.region_name or region
+    params = creds.aws_client_parameters.model_dump(exclude_none=True)
+    params["config"] = {**BOTO_CONFIG, **(params.get("config") or {})}
+    if endpoint_url:
+        params["endpoint_url"] = endpoint_url
+    creds.aws_client_parameters = AwsClientParameters(**params)
+    return creds
+
+
+def client(creds: AwsCredentials, service: str) -> Any:
+    return creds.get_client(service)
+
+
+def error_code(exc: BaseException) -> str:
+    return exc.response.get("Error", {}).get("Code", "") if isinstance(exc, ClientError) else ""
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Worth retrying: throttling, 5xx and dropped connections, nothing the caller got wrong."""
+    return isinstance(exc, ConnectionError | EndpointConnectionError) or error_code(exc) in TRANSIENT_CODES
+
+
+def is_not_found(exc: BaseException) -> bool:
+    code = error_code(exc)
+    return code in NOT_FOUND_CODES or code.endswith("NotFound") or code.endswith("NotFoundFault")
+
+
+def bucket_location(region: str) -> dict[str, Any]:
+    """CreateBucket's location argument: us-east-1 must be left out."""
+    return {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}

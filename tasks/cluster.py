@@ -1,0 +1,184 @@
+"""The Redshift cluster and its network: a security group of its own admitting one CIDR."""
+
+from __future__ import annotations
+
+import secrets
+import string
+import time
+import urllib.request
+from dataclasses import dataclass
+
+from prefect import get_run_logger, task
+from pydantic import SecretStr
+
+from tasks.aws import is_not_found
+from tasks.retry import RETRYING
+from tasks.settings import check_password_policy
+from tasks.target import PROJECT_TAG, Target
+
+POLL_SECONDS = {"local": 0.2, "aws": 15.0}
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    address: str
+    port: int
+
+
+def security_group_name(cluster_id: str) -> str:
+    return f"{cluster_id}-ingress"
+
+
+def detect_public_cidr() -> str:
+    """This machine's public IP as a /32, as AWS sees it."""
+    try:
+        with urllib.request.urlopen("https://checkip.amazonaws.com", timeout=5) as response:
+            ip = response.read().decode().strip()
+    except OSError as exc:
+        raise RuntimeError(
+            f"could not detect this machine's public IP ({exc}); pass --allow-cidr with the CIDR "
+            "that may reach the cluster"
+        ) from None
+    return f"{ip}/32"
+
+
+def _tags(run_id: str) -> list[dict[str, str]]:
+    return [{"Key": "Project", "Value": PROJECT_TAG}, {"Key": "FlowRunId", "Value": run_id}]
+
+
+def _find_security_group(ec2, vpc_id: str, name: str) -> dict | None:
+    groups = ec2.describe_security_groups(
+        Filters=[{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "group-name", "Values": [name]}]
+    )["SecurityGroups"]
+    return groups[0] if groups else None
+
+
+def _default_vpc(ec2) -> str:
+    vpcs = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"]
+    if not vpcs:
+        raise RuntimeError("the region has no default VPC; create one or choose another region")
+    return vpcs[0]["VpcId"]
+
+
+@task(**RETRYING)
+def create_security_group(target: Target, cidr: str, run_id: str) -> str:
+    """A security group of the cluster's own, admitting `cidr` on the cluster port only."""
+    ec2 = target.client("ec2")
+    s = target.settings
+    vpc_id = _default_vpc(ec2)
+    name = security_group_name(s.cluster_id)
+    group = _find_security_group(ec2, vpc_id, name)
+    if group is None:
+        group_id = ec2.create_security_group(
+            GroupName=name,
+            Description=f"Redshift {s.cluster_id}: port {s.port} from {cidr}",
+            VpcId=vpc_id,
+            TagSpecifications=[{"ResourceType": "security-group", "Tags": _tags(run_id)}],
+        )["GroupId"]
+    else:
+        group_id = group["GroupId"]
+    rule = {"IpProtocol": "tcp", "FromPort": s.port, "ToPort": s.port, "IpRanges": [{"CidrIp": cidr}]}
+    try:
+        ec2.authorize_security_group_ingress(GroupId=group_id, IpPermissions=[rule])
+    except ec2.exceptions.ClientError as exc:
+        if "Duplicate" not in exc.response["Error"]["Code"]:
+            raise
+    get_run_logger().info("Security group %s admits %s on port %d", group_id, cidr, s.port)
+    return group_id
+
+
+@task(**RETRYING)
+def create_cluster(target: Target, role_arn: str, security_group_id: str, password: SecretStr, run_id: str) -> None:
+    """Start creating the cluster, or adopt one of the same identifier."""
+    redshift = target.client("redshift")
+    s = target.settings
+    try:
+        redshift.create_cluster(
+            ClusterIdentifier=s.cluster_id,
+            ClusterType="single-node" if s.number_of_nodes == 1 else "multi-node",
+            NodeType=s.node_type,
+            **({"NumberOfNodes": s.number_of_nodes} if s.number_of_nodes > 1 else {}),
+            DBName=s.db_name,
+            Port=s.port,
+            MasterUsername=s.master_user,
+            MasterUserPassword=password.get_secret_value(),
+            IamRoles=[role_arn],
+            VpcSecurityGroupIds=[security_group_id],
+            Encrypted=True,
+            PubliclyAccessible=True,
+            Tags=_tags(run_id),
+        )
+        get_run_logger().info("Creating cluster %s (%d x %s)", s.cluster_id, s.number_of_nodes, s.node_type)
+    except redshift.exceptions.ClusterAlreadyExistsFault:
+        get_run_logger().info("Cluster %s exists already; adopting it", s.cluster_id)
+
+
+@task(**RETRYING)
+def wait_for_cluster(target: Target) -> Endpoint:
+    """Poll until the cluster is available; fail after the configured timeout."""
+    redshift = target.client("redshift")
+    s = target.settings
+    logger = get_run_logger()
+    deadline = time.monotonic() + s.cluster_timeout_s
+    last = None
+    while True:
+        cluster = redshift.describe_clusters(ClusterIdentifier=s.cluster_id)["Clusters"][0]
+        status = cluster["ClusterStatus"]
+        if status != last:
+            logger.info("Cluster %s is %s", s.cluster_id, status)
+            last = status
+        if status == "available" and cluster.get("Endpoint"):
+            return Endpoint(cluster["Endpoint"]["Address"], int(cluster["Endpoint"]["Port"]))
+        if time.monotonic() > deadline:
+            raise TimeoutError(
+                f"cluster {s.cluster_id} was not available after {s.cluster_timeout_s} s (still {status}); "
+                "it is being torn down. Raise --cluster-timeout or check the Redshift console"
+            )
+        time.sleep(POLL_SECONDS[target.name])
+
+
+def delete_cluster(target: Target) -> None:
+    """Delete the cluster without a final snapshot and wait until it is gone; gone already is success."""
+    redshift = target.client("redshift")
+    cluster_id = target.settings.cluster_id
+    try:
+        redshift.delete_cluster(ClusterIdentifier=cluster_id, SkipFinalClusterSnapshot=True)
+        redshift.get_waiter("cluster_deleted").wait(
+            ClusterIdentifier=cluster_id,
+            WaiterConfig={"Delay": POLL_SECONDS[target.name], "MaxAttempts": 120},
+        )
+    except Exception as exc:
+        if not is_not_found(exc):
+            raise
+    target.forget_cluster(cluster_id)
+
+
+def delete_security_group(target: Target) -> None:
+    """Delete the cluster's security group with its rules; gone already is success."""
+    ec2 = target.client("ec2")
+    group = _find_security_group(ec2, _default_vpc(ec2), security_group_name(target.settings.cluster_id))
+    if group is None:
+        return
+    try:
+        ec2.delete_security_group(GroupId=group["GroupId"])
+    except Exception as exc:
+        if not is_not_found(exc):
+            raise
+
+
+def master_password(secret_block: str | None) -> SecretStr:
+    """From the named Prefect Secret block, else generated for this run only."""
+    if secret_block:
+        from prefect.blocks.system import Secret
+
+        password = str(Secret.load(secret_block).get())
+        check_password_policy(password)
+        return SecretStr(password)
+    alphabet = string.ascii_letters + string.digits
+    while True:
+        password = "".join(secrets.choice(alphabet) for _ in range(32))
+        try:
+            check_password_policy(password)
+            return SecretStr(password)
+        except ValueError:
+            continue

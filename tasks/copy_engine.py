@@ -1,0 +1,606 @@
+"""Redshift's COPY, emulated client-side for the local engine.
+
+`parse_copy` reads the same COPY statement the AWS target sends to Redshift; `LocalCopy` runs it:
+it reads the objects from S3 with boto3 and streams typed rows into PostgreSQL through psycopg's
+COPY protocol, one object at a time, recording every rejected record in `stl_load_errors`.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+import psycopg
+from botocore.exceptions import ClientError
+from psycopg import sql
+
+# Objects fetched ahead of the one being parsed: S3 latency, not bandwidth, is the cost.
+PREFETCH = 16
+
+
+class CopyError(ValueError):
+    """A COPY that cannot run at all: bad statement, missing source, bad JSONPaths or manifest."""
+
+
+@dataclass(frozen=True)
+class LoadErrorRecord:
+    """One rejected record, with the columns of Redshift's stl_load_errors."""
+
+    tbl: str
+    filename: str
+    line_number: int
+    colname: str
+    type: str
+    col_length: str
+    position: int
+    raw_line: str
+    raw_field_value: str
+    err_code: int
+    err_reason: str
+    starttime: datetime = field(default_factory=lambda: datetime.now(timezone.utc).replace(tzinfo=None))
+
+    def describe(self) -> str:
+        column = f", column {self.colname}" if self.colname else ""
+        return f"{self.filename} line {self.line_number}{column}: {self.err_reason}"
+
+
+class LoadError(RuntimeError):
+    """A COPY that rejected more records than MAXERROR allows; nothing of it was loaded."""
+
+    def __init__(self, table: str, errors: list[LoadErrorRecord], max_errors: int) -> None:
+        self.table = table
+        self.errors = errors
+        shown = "; ".join(e.describe() for e in errors[:5])
+        more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+        super().__init__(
+            f"COPY into {table} rejected {len(errors)} record(s), more than MAXERROR {max_errors}: "
+            f"{shown}{more}. Fix the source data or raise --max-errors."
+        )
+
+
+@dataclass
+class CopySpec:
+    """The parts of a Redshift COPY statement the local engine honours."""
+
+    table: str
+    source: str
+    columns: list[str] = field(default_factory=list)
+    json: str = "auto"
+    manifest: bool = False
+    compression: str | None = None
+    timeformat: str | None = None
+    max_errors: int = 0
+    truncate_columns: bool = False
+    blanks_as_null: bool = False
+    empty_as_null: bool = False
+    region: str | None = None
+    iam_role: str | None = None
+
+
+@dataclass
+class CopyResult:
+    rows: int
+    files: int
+    errors: list[LoadErrorRecord]
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsing the statement
+
+_TOKEN = re.compile(
+    r"\s*(?:(?P<str>'(?:[^']|'')*')|(?P<num>\d+)|(?P<word>\"[^\"]+\"|[A-Za-z_][\w.$]*)|(?P<punct>[(),;]))"
+)
+# Options that are accepted and have no effect on a single-node local engine.
+_IGNORED_FLAGS = {"COMPUPDATE", "STATUPDATE"}
+
+
+def _tokens(statement: str) -> list[tuple[str, str]]:
+    out, pos, text = [], 0, statement.strip()
+    while pos < len(text):
+        match = _TOKEN.match(text, pos)
+        if not match or match.end() == pos:
+            raise CopyError(f"cannot parse COPY statement near {text[pos:pos + 30]!r}")
+        kind = match.lastgroup or ""
+        value = match.group(kind)
+        if kind == "str":
+            value = value[1:-1].replace("''", "'")
+        out.append((kind, value))
+        pos = match.end()
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+    return [t for t in out if t != ("punct", ";")]
+
+
+def is_copy(statement: str) -> bool:
+    return re.match(r"\s*COPY\b", statement, re.IGNORECASE) is not None
+
+
+def parse_copy(statement: str) -> CopySpec:
+    """Parse a Redshift `COPY ... FROM 's3://...' ...` statement, keywords in any case."""
+    toks = _tokens(statement)
+    pos = 0
+
+    def take(kind: str | None = None) -> str:
+        nonlocal pos
+        if pos >= len(toks):
+            raise CopyError("COPY statement ends too early")
+        tkind, value = toks[pos]
+        if kind and tkind != kind:
+            raise CopyError(f"COPY statement: expected a {kind} value, found {value!r}")
+        pos += 1
+        return value
+
+    def peek_word() -> str:
+        return toks[pos][1].upper() if pos < len(toks) and toks[pos][0] == "word" else ""
+
+    def optional_as() -> None:
+        nonlocal pos
+        if peek_word() == "AS":
+            pos += 1
+
+    if take("word").upper() != "COPY":
+        raise CopyError("not a COPY statement")
+    spec = CopySpec(table=take("word").strip('"'), source="")
+    if pos < len(toks) and toks[pos] == ("punct", "("):
+        pos += 1
+        while toks[pos] != ("punct", ")"):
+            spec.columns.append(take("word").strip('"'))
+            if toks[pos] == ("punct", ","):
+                pos += 1
+        pos += 1
+    if take("word").upper() != "FROM":
+        raise CopyError("COPY statement: expected FROM after the table")
+    spec.source = take("str")
+
+    while pos < len(toks):
+        option = take("word").upper()
+        if option == "IAM_ROLE":
+            spec.iam_role = take("str") if toks[pos][0] == "str" else take("word")
+        elif option in ("CREDENTIALS", "ACCESS_KEY_ID", "SECRET_ACCESS_KEY", "SESSION_TOKEN"):
+            optional_as()
+            take("str")  # The local engine reads S3 with its own client.
+        elif option == "REGION":
+            optional_as()
+            spec.region = take("str")
+        elif option == "FORMAT":
+            optional_as()
+            if take("word").upper() != "JSON":
+                raise CopyError("the local engine supports FORMAT AS JSON only")
+            if pos < len(toks) and toks[pos][0] == "str":
+                spec.json = take("str")
+        elif option == "JSON":
+            optional_as()
+            spec.json = take("str")
+        elif option == "MANIFEST":
+            spec.manifest = True
+        elif option in ("GZIP", "BZIP2"):
+            spec.compression = option
+        elif option == "TIMEFORMAT":
+            optional_as()
+            spec.timeformat = take("str").lower()
+        elif option == "MAXERROR":
+            optional_as()
+            spec.max_errors = int(take("num"))
+        elif option == "TRUNCATECOLUMNS":
+            spec.truncate_columns = True
+        elif option == "BLANKSASNULL":
+            spec.blanks_as_null = True
+        elif option == "EMPTYASNULL":
+            spec.empty_as_null = True
+        elif option in _IGNORED_FLAGS:
+            if peek_word() in ("ON", "OFF", "TRUE", "FALSE", "PRESET"):
+                pos += 1
+        else:
+            raise CopyError(f"COPY option {option} is not supported by the local engine")
+    if spec.timeformat not in (None, "auto", "epochsecs", "epochmillisecs"):
+        raise CopyError(f"TIMEFORMAT {spec.timeformat!r} is not supported: use 'auto', 'epochsecs' or 'epochmillisecs'")
+    return spec
+
+
+# ---------------------------------------------------------------------------------------------
+# JSON records and JSONPaths
+
+_PATH_STEP = re.compile(r"\.([A-Za-z_][\w]*)|\[\s*'((?:[^']|\\')*)'\s*\]|\[\s*\"([^\"]*)\"\s*\]|\[\s*(\d+)\s*\]")
+
+
+def parse_jsonpath(path: str) -> list[str | int]:
+    """`$['a']['b'][0]` or `$.a.b[0]` to the steps ['a', 'b', 0]."""
+    if not path.startswith("$"):
+        raise CopyError(f"JSONPath {path!r} must start with '$'")
+    steps: list[str | int] = []
+    pos = 1
+    while pos < len(path):
+        match = _PATH_STEP.match(path, pos)
+        if not match:
+            raise CopyError(f"invalid JSONPath {path!r} near {path[pos:]!r}")
+        dot, single, double, index = match.groups()
+        steps.append(int(index) if index is not None else (dot or single or double or ""))
+        pos = match.end()
+    if not steps:
+        raise CopyError(f"JSONPath {path!r} names no field")
+    return steps
+
+
+def parse_jsonpaths_file(body: bytes, url: str) -> list[list[str | int]]:
+    try:
+        doc = json.loads(body)
+    except ValueError as exc:
+        raise CopyError(f"JSONPaths file {url} is not valid JSON ({exc}); fix the file") from None
+    if not isinstance(doc, dict) or list(doc) != ["jsonpaths"] or not isinstance(doc["jsonpaths"], list):
+        # Redshift silently treats such a file as 'auto'; a typo should not pass unnoticed here.
+        raise CopyError(f'JSONPaths file {url} must be an object with the single key "jsonpaths" holding a list of paths')
+    return [parse_jsonpath(p) for p in doc["jsonpaths"]]
+
+
+def _extract(record: Any, steps: list[str | int]) -> Any:
+    for step in steps:
+        if isinstance(step, int):
+            if not isinstance(record, list) or step >= len(record):
+                return None
+        elif not isinstance(record, dict):
+            return None
+        record = record[step] if isinstance(step, int) else record.get(step)
+    return record
+
+
+def _decode_all(text: str) -> list[Any]:
+    """All JSON values in `text`, separated by whitespace; raises ValueError if any is malformed."""
+    decoder, values, pos = json.JSONDecoder(), [], 0
+    end = len(text)
+    while True:
+        while pos < end and text[pos].isspace():
+            pos += 1
+        if pos == end:
+            return values
+        value, pos = decoder.raw_decode(text, pos)
+        values.append(value)
+
+
+def iter_records(lines: Iterable[str]) -> Iterator[tuple[int, str, Any]]:
+    """Yield (last line number, raw text, value or ValueError) for each JSON object.
+
+    Objects may be one per line or pretty-printed across lines. A record that never closes is
+    cut off by the next line starting with '{' or by the end of the file.
+    """
+    buffer: list[str] = []
+    for number, line in enumerate(lines, 1):
+        if buffer and line.startswith("{"):
+            yield number - 1, "".join(buffer), ValueError("Invalid JSON object: the record is incomplete")
+            buffer = []
+        if not buffer:
+            if not line.strip():
+                continue
+            try:
+                for value in _decode_all(line):
+                    yield number, line.rstrip("\r\n"), value
+                continue
+            except ValueError:
+                pass
+        buffer.append(line)
+        text = "".join(buffer)
+        try:
+            values = _decode_all(text)
+        except ValueError:
+            continue
+        for value in values:
+            yield number, text.strip(), value
+        buffer = []
+    if buffer:
+        yield number, "".join(buffer).strip(), ValueError("Invalid JSON object: the record is incomplete")
+
+
+# ---------------------------------------------------------------------------------------------
+# Type conversion, as Redshift does it
+
+
+class _Reject(Exception):
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # format_type(), e.g. 'character varying(256)', 'integer'
+    not_null: bool
+
+    @property
+    def length(self) -> int | None:
+        match = re.search(r"\((\d+)", self.type)
+        return int(match.group(1)) if match and self.is_text else None
+
+    @property
+    def is_text(self) -> bool:
+        return self.type.startswith(("character", "text"))
+
+
+_INT_RANGES = {"smallint": 2**15, "integer": 2**31, "bigint": 2**63}
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")) if isinstance(value, dict | list) else str(value)
+
+
+def make_converter(column: Column, spec: CopySpec) -> Callable[[Any], Any]:
+    """A function from a JSON value to the Python value psycopg writes into `column`."""
+    base = column.type.split("(")[0].strip()
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, str):
+            if value == "" and (spec.empty_as_null or not column.is_text):
+                value = None
+            elif spec.blanks_as_null and not value.strip():
+                value = None
+        if value is None:
+            if column.not_null:
+                raise _Reject(1213, "Missing data for not-null field")
+            return None
+        return to_type(value)
+
+    if base in _INT_RANGES:
+        limit = _INT_RANGES[base]
+
+        def to_type(value: Any) -> Any:
+            try:
+                number = int(value.strip()) if isinstance(value, str) else value
+                if isinstance(number, float) and number.is_integer():
+                    number = int(number)
+                if isinstance(number, bool) or not isinstance(number, int):
+                    raise ValueError
+            except ValueError:
+                raise _Reject(1207, f"Invalid digit, Value '{_as_text(value)[:20]}', Type: {base}") from None
+            if not -limit <= number < limit:
+                raise _Reject(1216, f"Overflow, value {number} is out of range for type {base}")
+            return number
+
+    elif base in ("real", "double precision", "numeric"):
+
+        def to_type(value: Any) -> Any:
+            try:
+                if isinstance(value, bool):
+                    raise ValueError
+                return float(value.strip()) if isinstance(value, str) else float(value)
+            except (TypeError, ValueError):
+                raise _Reject(1207, f"Invalid digit, Value '{_as_text(value)[:20]}', Type: {base}") from None
+
+    elif base == "boolean":
+
+        def to_type(value: Any) -> Any:
+            text = _as_text(value).strip().lower()
+            if text in ("true", "t", "1", "yes", "y"):
+                return True
+            if text in ("false", "f", "0", "no", "n"):
+                return False
+            raise _Reject(1207, f"Invalid boolean value '{text[:20]}'")
+
+    elif base.startswith("timestamp") or base == "date":
+
+        def to_type(value: Any) -> Any:
+            if spec.timeformat in ("epochmillisecs", "epochsecs") and isinstance(value, int | float):
+                seconds = value / 1000 if spec.timeformat == "epochmillisecs" else value
+                stamp = datetime.fromtimestamp(seconds, timezone.utc).replace(tzinfo=None)
+                return stamp.date() if base == "date" else stamp
+            try:
+                stamp = datetime.fromisoformat(_as_text(value).strip())
+            except ValueError:
+                raise _Reject(1206, f"Invalid timestamp format or value '{_as_text(value)[:30]}'") from None
+            return stamp.date() if base == "date" else stamp
+
+    else:  # character types
+        length = column.length
+
+        def to_type(value: Any) -> Any:
+            text = _as_text(value)
+            # Redshift measures VARCHAR/CHAR lengths in bytes, PostgreSQL in characters.
+            if length is not None and len(text.encode()) > length:
+                if not spec.truncate_columns:
+                    raise _Reject(1204, f"String length exceeds DDL length ({length} bytes)")
+                text = text.encode()[:length].decode(errors="ignore")
+            return text
+
+    return convert
+
+
+# ---------------------------------------------------------------------------------------------
+# Running it
+
+
+def split_s3_url(url: str) -> tuple[str, str]:
+    match = re.match(r"s3://([^/]+)/?(.*)$", url)
+    if not match:
+        raise CopyError(f"{url!r} is not an s3:// URL")
+    return match.group(1), match.group(2)
+
+
+class LocalCopy:
+    """Runs parsed COPY statements against PostgreSQL, reading sources from S3 with `s3`."""
+
+    def __init__(self, s3: Any) -> None:
+        self.s3 = s3
+
+    def run(self, conn: psycopg.Connection, spec: CopySpec) -> CopyResult:
+        columns = self._columns(conn, spec)
+        paths = self._jsonpaths(spec, len(columns))
+        objects = self._objects(spec)
+        converters = [make_converter(c, spec) for c in columns]
+        errors: list[LoadErrorRecord] = []
+        rows = 0
+        target = sql.SQL("COPY {} ({}) FROM STDIN").format(
+            sql.Identifier(spec.table), sql.SQL(", ").join(sql.Identifier(c.name) for c in columns)
+        )
+        with conn.cursor() as cur, cur.copy(target) as copy:
+            for url, body in self._fetch(objects):
+                for line_number, raw, value in iter_records(self._lines(url, body, spec)):
+                    try:
+                        row = self._row(value, columns, paths, converters, spec)
+                    except _RowReject as reject:
+                        errors.append(self._record(spec, url, line_number, raw, reject))
+                        if len(errors) > spec.max_errors:
+                            raise LoadError(spec.table, errors, spec.max_errors) from None
+                        continue
+                    copy.write_row(row)
+                    rows += 1
+        return CopyResult(rows=rows, files=len(objects), errors=errors)
+
+    # -- sources ---------------------------------------------------------------------------
+
+    def _columns(self, conn: psycopg.Connection, spec: CopySpec) -> list[Column]:
+        found = conn.execute(
+            "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull"
+            " FROM pg_attribute a WHERE a.attrelid = to_regclass(%s) AND a.attnum > 0"
+            " AND NOT a.attisdropped ORDER BY a.attnum",
+            (spec.table,),
+        ).fetchall()
+        if not found:
+            raise CopyError(f"COPY target table {spec.table} does not exist; create it first")
+        by_name = {name: Column(name, type_, not_null) for name, type_, not_null in found}
+        if not spec.columns:
+            return list(by_name.values())
+        unknown = [c for c in spec.columns if c not in by_name]
+        if unknown:
+            raise CopyError(f"COPY into {spec.table}: no column {', '.join(unknown)}")
+        return [by_name[c] for c in spec.columns]
+
+    def _get(self, url: str) -> bytes | None:
+        bucket, key = split_s3_url(url)
+        try:
+            return self.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in ("NoSuchKey", "404", "NoSuchBucket"):
+                return None
+            raise
+
+    def _jsonpaths(self, spec: CopySpec, width: int) -> list[list[str | int]] | None:
+        if spec.json.lower() in ("auto", "auto ignorecase"):
+            return None
+        body = self._get(spec.json)
+        if body is None:
+            raise CopyError(f"JSONPaths file {spec.json} does not exist")
+        paths = parse_jsonpaths_file(body, spec.json)
+        if len(paths) != width:
+            raise CopyError(
+                f"JSONPaths file {spec.json} has {len(paths)} paths but COPY into {spec.table} "
+                f"has {width} columns; they must match one to one"
+            )
+        return paths
+
+    def _objects(self, spec: CopySpec) -> list[tuple[str, bool]]:
+        """(url, mandatory) for every object the COPY reads."""
+        if spec.manifest:
+            body = self._get(spec.source)
+            if body is None:
+                raise CopyError(f"manifest {spec.source} does not exist")
+            try:
+                entries = json.loads(body)["entries"]
+                objects = [(e["url"], bool(e.get("mandatory", False))) for e in entries]
+            except (ValueError, KeyError, TypeError):
+                raise CopyError(f'manifest {spec.source} must be JSON like {{"entries": [{{"url": "s3://...", "mandatory": true}}]}}') from None
+            if not objects:
+                raise CopyError(f"manifest {spec.source} lists no files")
+            return objects
+        bucket, prefix = split_s3_url(spec.source)
+        keys = [
+            item["Key"]
+            for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+            for item in page.get("Contents", [])
+        ]
+        if not keys:
+            raise CopyError(f"the S3 prefix {spec.source} matches no objects; check the bucket and prefix")
+        return [(f"s3://{bucket}/{key}", True) for key in keys]
+
+    def _fetch(self, objects: list[tuple[str, bool]]) -> Iterator[tuple[str, bytes]]:
+        """Bodies in manifest/listing order, a bounded window of GETs in flight."""
+        with ThreadPoolExecutor(max_workers=PREFETCH) as pool:
+            window: list[tuple[str, bool, Future[bytes | None]]] = []
+            pending = iter(objects)
+            for url, mandatory in pending:
+                window.append((url, mandatory, pool.submit(self._get, url)))
+                if len(window) >= PREFETCH:
+                    break
+            while window:
+                url, mandatory, future = window.pop(0)
+                nxt = next(pending, None)
+                if nxt is not None:
+                    window.append((nxt[0], nxt[1], pool.submit(self._get, nxt[0])))
+                body = future.result()
+                if body is None:
+                    if mandatory:
+                        raise CopyError(f"mandatory file {url} listed in the manifest does not exist")
+                    continue
+                yield url, body
+
+    @staticmethod
+    def _lines(url: str, body: bytes, spec: CopySpec) -> list[str]:
+        try:
+            if spec.compression == "GZIP":
+                body = gzip.decompress(body)
+            elif spec.compression == "BZIP2":
+                body = bz2.decompress(body)
+            return body.decode("utf-8").splitlines(keepends=True)
+        except (OSError, EOFError, ValueError) as exc:
+            raise CopyError(f"cannot read {url}: {exc}") from None
+
+    # -- records ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _row(
+        value: Any,
+        columns: list[Column],
+        paths: list[list[str | int]] | None,
+        converters: list[Callable[[Any], Any]],
+        spec: CopySpec,
+    ) -> tuple[Any, ...]:
+        if isinstance(value, ValueError):
+            raise _RowReject(None, 1216, str(value))
+        if not isinstance(value, dict):
+            raise _RowReject(None, 1216, "Invalid JSON object: a record must be a JSON object")
+        if paths is not None:
+            fields = [_extract(value, p) for p in paths]
+        elif spec.json.lower() == "auto ignorecase":
+            lowered = {k.lower(): v for k, v in value.items()}
+            fields = [lowered.get(c.name.lower()) for c in columns]
+        else:
+            fields = [value.get(c.name) for c in columns]
+        row = []
+        for column, convert, field_value in zip(columns, converters, fields):
+            try:
+                row.append(convert(field_value))
+            except _Reject as reject:
+                raise _RowReject(column, reject.code, reject.reason, field_value) from None
+        return tuple(row)
+
+    @staticmethod
+    def _record(spec: CopySpec, url: str, line_number: int, raw: str, reject: _RowReject) -> LoadErrorRecord:
+        column = reject.column
+        return LoadErrorRecord(
+            tbl=spec.table,
+            filename=url,
+            line_number=line_number,
+            colname=column.name if column else "",
+            type=column.type if column else "",
+            col_length=str(column.length or "") if column else "",
+            position=0,
+            raw_line=raw[:1024],
+            raw_field_value="" if reject.value is None else _as_text(reject.value)[:1024],
+            err_code=reject.code,
+            err_reason=reject.reason,
+        )
+
+
+class _RowReject(Exception):
+    def __init__(self, column: Column | None, code: int, reason: str, value: Any = None) -> None:
+        super().__init__(reason)
+        self.column, self.code, self.reason, self.value = column, code, reason, value

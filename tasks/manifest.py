@@ -1,0 +1,82 @@
+"""The project's own private bucket, holding the manifest of the song files COPY reads."""
+
+from __future__ import annotations
+
+import json
+
+from prefect import get_run_logger, task
+
+from tasks.aws import bucket_location, is_not_found
+from tasks.retry import RETRYING
+from tasks.target import PROJECT_TAG, Target
+
+MANIFEST_KEY = "manifests/song_data.manifest"
+
+
+def bucket_name(target: Target) -> str:
+    """Unique per account and region, derived from the cluster id."""
+    account = target.client("sts").get_caller_identity()["Account"]
+    return f"{target.settings.cluster_id}-manifests-{account}-{target.settings.region}"
+
+
+def list_keys(s3, bucket: str, prefix: str) -> list[dict]:
+    """Every object under `prefix`, with its size and ETag."""
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+    return [obj for page in pages for obj in page.get("Contents", [])]
+
+
+@task(**RETRYING)
+def write_manifest(target: Target, run_id: str) -> str:
+    """Create the private manifest bucket and write the song manifest; return its s3:// URL."""
+    s3 = target.client("s3")
+    s = target.settings
+    bucket = bucket_name(target)
+    try:
+        s3.create_bucket(Bucket=bucket, **bucket_location(s.region))
+    except (s3.exceptions.BucketAlreadyOwnedByYou, s3.exceptions.BucketAlreadyExists):
+        pass
+    s3.put_public_access_block(
+        Bucket=bucket,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
+        },
+    )
+    s3.put_bucket_encryption(
+        Bucket=bucket,
+        ServerSideEncryptionConfiguration={"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]},
+    )
+    s3.put_bucket_tagging(
+        Bucket=bucket,
+        Tagging={"TagSet": [{"Key": "Project", "Value": PROJECT_TAG}, {"Key": "FlowRunId", "Value": run_id}]},
+    )
+    songs = [
+        obj for obj in list_keys(s3, s.source_bucket, s.song_prefix + "/") if not obj["Key"].endswith("/")
+    ]
+    if not songs:
+        raise ValueError(f"s3://{s.source_bucket}/{s.song_prefix}/ holds no song files; check the bucket and prefix")
+    entries = [{"url": f"s3://{s.source_bucket}/{o['Key']}", "mandatory": True} for o in songs]
+    s3.put_object(Bucket=bucket, Key=MANIFEST_KEY, Body=json.dumps({"entries": entries}).encode())
+    url = f"s3://{bucket}/{MANIFEST_KEY}"
+    get_run_logger().info("Manifest %s lists %d song files", url, len(entries))
+    return url
+
+
+def delete_bucket(target: Target) -> None:
+    """Empty and delete the manifest bucket; gone already is success."""
+    s3 = target.client("s3")
+    bucket = bucket_name(target)
+    try:
+        for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+            doomed = [
+                {"Key": v["Key"], "VersionId": v["VersionId"]}
+                for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
+            ]
+            if doomed:
+                s3.delete_objects(Bucket=bucket, Delete={"Objects": doomed, "Quiet": True})
+        s3.delete_bucket(Bucket=bucket)
+    except Exception as exc:
+        if not is_not_found(exc):
+            raise

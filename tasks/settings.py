@@ -1,0 +1,114 @@
+"""One settings object for a run; `target` is the single mode switch (local | aws)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Node types Redshift provisions today, with on-demand USD per node-hour in us-east-1.
+NODE_TYPES: dict[str, float] = {
+    "dc2.large": 0.25,
+    "dc2.8xlarge": 4.80,
+    "ra3.large": 0.543,
+    "ra3.xlplus": 1.086,
+    "ra3.4xlarge": 3.26,
+    "ra3.16xlarge": 13.04,
+}
+
+# AWS: 1-63 characters, lower-case letters, digits and hyphens, starting with a letter,
+# no two consecutive hyphens and no trailing hyphen.
+_CLUSTER_ID = re.compile(r"^[a-z](?!.*--)[a-z0-9-]{0,62}(?<!-)$")
+
+
+class Settings(BaseSettings):
+    """Everything a run needs to know; read from arguments, then SPARKIFY_* variables."""
+
+    model_config = SettingsConfigDict(env_prefix="SPARKIFY_", extra="forbid")
+
+    target: Literal["local", "aws"] = "local"
+    region: str = "us-west-2"
+
+    # Source data: a local folder in the S3 layout, uploaded to the local S3 on the local target.
+    data_dir: Path = PROJECT_ROOT / "data" / "sample"
+    source_bucket: str = "udacity-dend"
+    song_prefix: str = "song_data"
+    log_prefix: str = "log_data"
+    log_jsonpaths_key: str = "log_json_path.json"
+
+    # The warehouse.
+    cluster_id: str = "sparkify-dwh"
+    node_type: str = "dc2.large"
+    number_of_nodes: int = Field(default=1, ge=1, le=128)
+    db_name: str = "sparkify"
+    master_user: str = "sparkify_admin"
+    master_password: SecretStr | None = None
+    port: int = Field(default=5439, ge=1150, le=65535)
+    cluster_timeout_s: int = Field(default=1200, gt=0)
+    keep_cluster: bool = False
+    max_errors: int = Field(default=0, ge=0)
+
+    # Credentials: the boto3 chain unless a prefect-aws AwsCredentials block is named.
+    aws_credentials_block: str | None = None
+    password_secret_block: str | None = None
+
+    state_dir: Path = PROJECT_ROOT / ".state"
+    results_dir: Path = PROJECT_ROOT / "results"
+
+    @field_validator("cluster_id")
+    @classmethod
+    def _cluster_id_rules(cls, value: str) -> str:
+        if not _CLUSTER_ID.match(value):
+            raise ValueError(
+                f"cluster id {value!r} breaks AWS's rules: use 1-63 lower-case letters, digits "
+                "and hyphens, start with a letter, and avoid '--' or a trailing '-'"
+            )
+        return value
+
+    @field_validator("node_type")
+    @classmethod
+    def _known_node_type(cls, value: str) -> str:
+        if value not in NODE_TYPES:
+            raise ValueError(f"unknown node type {value!r}: choose one of {', '.join(NODE_TYPES)}")
+        return value
+
+    @field_validator("master_password")
+    @classmethod
+    def _redshift_password_policy(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            check_password_policy(value.get_secret_value())
+        return value
+
+    @model_validator(mode="after")
+    def _data_dir_layout(self) -> Settings:
+        if self.target == "local":
+            missing = [p for p in (self.song_prefix, self.log_prefix) if not (self.data_dir / p).is_dir()]
+            if missing:
+                raise ValueError(
+                    f"data dir {self.data_dir} lacks {' and '.join(p + '/' for p in missing)}: "
+                    "point --data-dir at a folder laid out like the S3 source"
+                )
+        return self
+
+
+def check_password_policy(password: str) -> None:
+    """Raise ValueError unless `password` meets Redshift's master password policy."""
+    rules = [
+        (8 <= len(password) <= 64, "be 8-64 characters long"),
+        (any(c.isupper() for c in password), "contain an upper-case letter"),
+        (any(c.islower() for c in password), "contain a lower-case letter"),
+        (any(c.isdigit() for c in password), "contain a digit"),
+        (
+            all(33 <= ord(c) <= 126 and c not in "'\"\\/@" for c in password),
+            "use printable ASCII other than ' \" \\ / @ and space",
+        ),
+    ]
+    broken = [rule for ok, rule in rules if not ok]
+    if broken:
+        # Never echo the password itself.
+        raise ValueError("the master password breaks Redshift's policy: it must " + ", ".join(broken))

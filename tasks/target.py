@@ -1,0 +1,97 @@
+"""The mode switch: what the local and AWS targets do differently, and nothing else.
+
+Both targets run the same provisioning code against an AWS API. They differ in the endpoint of
+that API, in the engine that runs Redshift SQL, and in how a cluster's endpoint is reached.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from prefect_aws import AwsCredentials
+from pydantic import SecretStr
+
+from tasks import aws
+from tasks.dialect import LocalPostgres, Redshift
+from tasks.local_stack import LocalStack, upload_data_dir
+from tasks.settings import Settings
+from tasks.warehouse import Dsn
+
+PROJECT_TAG = "sparkify-dwh"
+
+logger = logging.getLogger(__name__)
+
+
+class Target:
+    """The AWS target: boto3's defaults (or a credentials block) and Redshift itself."""
+
+    name = "aws"
+
+    def __init__(self, settings: Settings, creds: AwsCredentials, engine: Redshift) -> None:
+        self.settings = settings
+        self.creds = creds
+        self.engine = engine
+
+    def client(self, service: str) -> Any:
+        return aws.client(self.creds, service)
+
+    def dsn(self, address: str, port: int, password: SecretStr) -> Dsn:
+        """How to connect to the cluster whose endpoint is `address:port`."""
+        s = self.settings
+        return Dsn(host=address, port=port, dbname=s.db_name, user=s.master_user, password=password)
+
+    def caller_cidr(self) -> str:
+        """The CIDR the cluster's ingress rule admits."""
+        from tasks.cluster import detect_public_cidr
+
+        return detect_public_cidr()
+
+    def prepare_sources(self) -> None:
+        """Make the source data readable; on AWS it is in S3 already."""
+
+    def forget_cluster(self, cluster_id: str) -> None:
+        """Called once a cluster is deleted; Redshift drops its data itself."""
+
+    def close(self, keep_warehouse: bool = False) -> None:
+        """Release what the target itself started."""
+
+
+class LocalTarget(Target):
+    """moto's server for the AWS APIs and an embedded PostgreSQL behind every cluster."""
+
+    name = "local"
+
+    def __init__(self, settings: Settings) -> None:
+        self.stack = LocalStack(settings.state_dir)
+        creds = aws.credentials(settings.region, endpoint_url=self.stack.endpoint_url, local=True)
+        super().__init__(settings, creds, LocalPostgres(lambda: self.client("s3")))
+
+    def prepare_sources(self) -> None:
+        s = self.settings
+        count = upload_data_dir(
+            self.client("s3"), s.source_bucket, s.data_dir, (s.song_prefix, s.log_prefix), (s.log_jsonpaths_key,)
+        )
+        logger.info("Local S3 at %s holds %d objects from %s", self.stack.endpoint_url, count, s.data_dir)
+
+    def dsn(self, address: str, port: int, password: SecretStr) -> Dsn:
+        s = self.settings
+        backing = self.stack.back_cluster(s.cluster_id, s.master_user, password.get_secret_value())
+        return Dsn(password=password, **backing)
+
+    def caller_cidr(self) -> str:
+        return "127.0.0.1/32"
+
+    def forget_cluster(self, cluster_id: str) -> None:
+        self.stack.drop_cluster_database(cluster_id)
+
+    def close(self, keep_warehouse: bool = False) -> None:
+        self.stack.stop(keep_postgres=keep_warehouse)
+
+
+def open_target(settings: Settings) -> Target:
+    """Build the target `settings.target` names; the only place that branches on it."""
+    if settings.target == "local":
+        return LocalTarget(settings)
+    creds = aws.credentials(settings.region, block_name=settings.aws_credentials_block)
+    return Target(settings, creds, Redshift())

@@ -1,0 +1,90 @@
+"""Connections to the warehouse and the SQL files that run on it, built in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from pydantic import BaseModel, SecretStr
+
+from tasks.copy_engine import CopyResult
+from tasks.dialect import LocalPostgres, Redshift, split_statements
+from tasks.settings import PROJECT_ROOT
+
+SQL_DIR = PROJECT_ROOT / "sql"
+
+
+class Dsn(BaseModel):
+    """Where the warehouse listens; `host` may be a Unix socket directory."""
+
+    host: str
+    port: int
+    dbname: str
+    user: str
+    password: SecretStr
+    connect_timeout_s: int = 30
+
+    def url(self) -> str:
+        """A connection URL without the password, safe to print."""
+        if self.host.startswith("/"):
+            return f"postgresql://{self.user}@/{self.dbname}?host={self.host}&port={self.port}"
+        return f"postgresql://{self.user}@{self.host}:{self.port}/{self.dbname}"
+
+
+@cache
+def load_sql(name: str) -> str:
+    """The text of `sql/<name>.sql`, e.g. `load_sql("marts/insert_songs")`."""
+    path = SQL_DIR / f"{name}.sql"
+    if not path.is_file():
+        raise FileNotFoundError(f"no SQL file {path.relative_to(PROJECT_ROOT)}")
+    return path.read_text()
+
+
+class Session:
+    """One connection in one transaction, running Redshift SQL through the target's engine."""
+
+    def __init__(self, conn: psycopg.Connection, engine: Redshift) -> None:
+        self.conn = conn
+        self.engine = engine
+
+    def run(self, name: str, **params: Any) -> list[CopyResult]:
+        """Run every statement of `sql/<name>.sql`; `{placeholders}` are bound as SQL literals."""
+        script = load_sql(name)
+        if params:
+            script = sql.SQL(script).format(**{k: sql.Literal(v) for k, v in params.items()}).as_string(self.conn)
+        results = [self.engine.execute(self.conn, s) for s in split_statements(script)]
+        return [r for r in results if r is not None]
+
+    def query(self, statement: str | sql.Composable, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        return self.conn.execute(statement, params).fetchall()
+
+    def count(self, table: str) -> int:
+        return int(self.scalar(sql.SQL("SELECT COUNT(*) FROM {}").format(sql.Identifier(table))))
+
+    def scalar(self, statement: str | sql.Composable, params: tuple[Any, ...] = ()) -> Any:
+        row = self.conn.execute(statement, params).fetchone()
+        return row[0] if row else None
+
+
+@contextmanager
+def connect(dsn: Dsn, engine: Redshift | LocalPostgres) -> Iterator[Session]:
+    """A session that commits when the block ends and rolls back if it raises."""
+    conn = psycopg.connect(
+        host=dsn.host,
+        port=dsn.port,
+        dbname=dsn.dbname,
+        user=dsn.user,
+        password=dsn.password.get_secret_value(),
+        connect_timeout=dsn.connect_timeout_s,
+        application_name="sparkify-dwh",
+        autocommit=True,
+    )
+    try:
+        with conn.transaction():
+            yield Session(conn, engine)
+    finally:
+        conn.close()
