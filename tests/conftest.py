@@ -1,0 +1,77 @@
+"""Shared fixtures: Prefect's test harness, moto's server and an embedded PostgreSQL, all real."""
+
+from __future__ import annotations
+
+import os
+
+# Before Prefect is imported: no telemetry from tests.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+import requests
+from moto.server import ThreadedMotoServer
+from psycopg import sql
+
+from tasks.local_stack import EmbeddedPostgres, start_postgres
+from tests.support import client
+
+
+
+@pytest.fixture(scope="session", autouse=True)
+def prefect_harness() -> Iterator[None]:
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """moto's server on a free loopback port.
+
+    moto keeps its state per process, so this server also sees what the flow's own in-process
+    moto server created: tests use it to inspect AWS after a run.
+    """
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def aws(moto_endpoint: str) -> Iterator[str]:
+    """A clean moto state for one test; yields the endpoint."""
+    requests.post(f"{moto_endpoint}/moto-api/reset", timeout=10)
+    yield moto_endpoint
+    requests.post(f"{moto_endpoint}/moto-api/reset", timeout=10)
+
+
+@pytest.fixture
+def s3(aws: str):
+    return client(aws, "s3")
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres]:
+    server = start_postgres(tmp_path_factory.mktemp("pg") / "pgdata")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pg(postgres: EmbeddedPostgres) -> Iterator[psycopg.Connection]:
+    """An autocommit connection to a fresh database of its own."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = psycopg.connect(**postgres.superuser_dsn(), autocommit=True)
+    admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    conn = psycopg.connect(**{**postgres.superuser_dsn(), "dbname": name}, autocommit=True)
+    yield conn
+    conn.close()
+    admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+    admin.close()
