@@ -32,6 +32,8 @@ class PostgresUnavailable(RuntimeError):
 class EmbeddedPostgres(Protocol):
     def superuser_dsn(self) -> dict[str, Any]: ...
     def stop(self) -> None: ...
+    def detach(self) -> None:
+        """Leave the server running after this process exits."""
 
 
 class PgserverPostgres:
@@ -49,6 +51,10 @@ class PgserverPostgres:
     def stop(self) -> None:
         self._server.cleanup()
 
+    def detach(self) -> None:
+        # pgserver stops the server at exit unless its cleanup mode is None.
+        self._server.cleanup_mode = None
+
 
 class BinariesPostgres:
     """PostgreSQL from `initdb`/`pg_ctl` on PATH or under /usr/lib/postgresql/*/bin."""
@@ -62,27 +68,34 @@ class BinariesPostgres:
                 self._user = pwd.getpwnam("postgres").pw_name
             except KeyError:
                 raise PostgresUnavailable("running as root needs a 'postgres' system user to start PostgreSQL") from None
-        self._socket_dir = Path(tempfile.mkdtemp(prefix="sparkify-pg-"))
-        self._socket_dir.chmod(0o777)
         pgdata.mkdir(parents=True, exist_ok=True)
         if self._user:
             shutil.chown(pgdata, self._user)
+        # The socket lives in pgdata, so a later process finds a server left running by --keep-cluster;
+        # Unix socket paths are limited to about 100 bytes.
+        self._socket_dir = pgdata if len(str(pgdata)) < 90 else Path(tempfile.gettempdir())
         if not (pgdata / "PG_VERSION").exists():
             self._run("initdb", "-D", str(pgdata), "-U", "postgres", "--auth=trust", "-E", "UTF8")
-        self._run(
-            "pg_ctl", "-D", str(pgdata), "-w", "-l", str(pgdata / "log"),
-            "-o", f"-h '' -k {self._socket_dir}", "start",
-        )
+        if self._run("pg_ctl", "-D", str(pgdata), "status", check=False) != 0:
+            self._run(
+                "pg_ctl", "-D", str(pgdata), "-w", "-l", str(pgdata / "log"),
+                "-o", f"-h '' -k {self._socket_dir}", "start",
+            )
 
-    def _run(self, exe: str, *args: str) -> None:
-        subprocess.run([str(self._bindir / exe), *args], check=True, capture_output=True, user=self._user)
+    def _run(self, exe: str, *args: str, check: bool = True) -> int:
+        done = subprocess.run([str(self._bindir / exe), *args], capture_output=True, text=True, user=self._user)
+        if check and done.returncode != 0:
+            raise PostgresUnavailable(f"{exe} {' '.join(args)} failed: {done.stderr.strip() or done.stdout.strip()}")
+        return done.returncode
 
     def superuser_dsn(self) -> dict[str, Any]:
         return {"host": str(self._socket_dir), "port": 5432, "user": "postgres", "dbname": "postgres"}
 
     def stop(self) -> None:
         self._run("pg_ctl", "-D", str(self._pgdata), "-w", "-m", "fast", "stop")
-        shutil.rmtree(self._socket_dir, ignore_errors=True)
+
+    def detach(self) -> None:
+        """pg_ctl's server outlives this process already."""
 
 
 def _system_bindir() -> Path | None:
@@ -155,7 +168,9 @@ class LocalStack:
     def stop(self, keep_postgres: bool = False) -> None:
         """Stop moto's server and, unless asked to keep it for querying, PostgreSQL."""
         self._moto.stop()
-        if not keep_postgres:
+        if keep_postgres:
+            self._postgres.detach()
+        else:
             self._postgres.stop()
 
 

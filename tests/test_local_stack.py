@@ -1,0 +1,61 @@
+"""The local stack's parts: the PostgreSQL fallback on system binaries, and moto's server."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from tasks.local_stack import BinariesPostgres, LocalStack, _system_bindir, upload_data_dir
+from tests.support import SAMPLE
+
+
+@pytest.fixture
+def world_readable_dir() -> Iterator[Path]:
+    # As root, PostgreSQL runs as the 'postgres' user, which must reach the data directory.
+    path = Path(tempfile.mkdtemp(prefix="sparkify-test-", dir="/tmp"))
+    path.chmod(0o755)
+    yield path
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.mark.skipif(_system_bindir() is None, reason="no initdb/pg_ctl on PATH or under /usr/lib/postgresql")
+def test_postgres_from_system_binaries(world_readable_dir: Path) -> None:
+    server = BinariesPostgres(world_readable_dir / "pgdata", _system_bindir())
+    try:
+        with psycopg.connect(**server.superuser_dsn()) as conn:
+            assert conn.execute("SELECT 1 + 1").fetchone() == (2,)
+        # A second handle adopts the running server instead of starting another.
+        again = BinariesPostgres(world_readable_dir / "pgdata", _system_bindir())
+        with psycopg.connect(**again.superuser_dsn()) as conn:
+            assert conn.execute("SELECT current_user").fetchone() == ("postgres",)
+    finally:
+        server.stop()
+    assert not (world_readable_dir / "pgdata" / "postmaster.pid").exists()
+
+
+def test_local_stack_backs_a_cluster_with_a_database(tmp_path: Path) -> None:
+    stack = LocalStack(tmp_path / "state")
+    try:
+        dsn = stack.back_cluster("my-cluster", "admin_user", "Secret123")
+        with psycopg.connect(**dsn, password="Secret123") as conn:
+            assert conn.execute("SELECT current_database(), current_user").fetchone() == ("my-cluster", "admin_user")
+        stack.drop_cluster_database("my-cluster")
+        with pytest.raises(psycopg.OperationalError):
+            psycopg.connect(**dsn, password="Secret123")
+    finally:
+        stack.stop()
+
+
+def test_upload_fills_the_source_bucket_from_the_data_dir(s3) -> None:
+    count = upload_data_dir(s3, "udacity-dend", SAMPLE, ("song_data", "log_data"), ("log_json_path.json",))
+    keys = [o["Key"] for p in s3.get_paginator("list_objects_v2").paginate(Bucket="udacity-dend") for o in p["Contents"]]
+    on_disk = [p for p in SAMPLE.rglob("*") if p.is_file()]
+    assert count == len(keys) == len(on_disk)
+    assert "log_json_path.json" in keys
+    assert sum(k.startswith("song_data/") for k in keys) == len(list((SAMPLE / "song_data").rglob("*.json")))
