@@ -93,6 +93,7 @@ def sparkify_etl(
     keep_cluster: bool = False,
     max_errors: int = 0,
     cluster_id: str = "sparkify-dwh",
+    allow_cidr: str | None = None,
     aws_credentials_block: str | None = None,
     password_secret_block: str | None = None,
 ) -> dict[str, Any]:
@@ -103,6 +104,7 @@ def sparkify_etl(
         keep_cluster=keep_cluster,
         max_errors=max_errors,
         cluster_id=cluster_id,
+        allow_cidr=allow_cidr,
         aws_credentials_block=aws_credentials_block,
         password_secret_block=password_secret_block,
     )
@@ -139,6 +141,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--keep-cluster", action="store_true", help="leave the warehouse up to query it")
     parser.add_argument("--max-errors", type=int, default=0, help="records each COPY may reject (MAXERROR)")
     parser.add_argument("--cluster-id", default="sparkify-dwh")
+    parser.add_argument("--allow-cidr", help="aws target: the CIDR admitted on the cluster port (default: your public IP/32)")
     parser.add_argument("--aws-credentials-block", help="a prefect-aws AwsCredentials block (default: boto3's chain)")
     parser.add_argument("--password-secret-block", help="a Prefect Secret block with the master password")
     commands = parser.add_subparsers(dest="command")
@@ -161,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         keep_cluster=args.keep_cluster,
         max_errors=args.max_errors,
         cluster_id=args.cluster_id,
+        allow_cidr=args.allow_cidr,
         aws_credentials_block=args.aws_credentials_block,
         password_secret_block=args.password_secret_block,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from pathlib import Path
 from typing import Literal
@@ -51,6 +52,8 @@ class Settings(BaseSettings):
     port: int = Field(default=5439, ge=1150, le=65535)
     cluster_timeout_s: int = Field(default=1200, gt=0)
     keep_cluster: bool = False
+    # Who may reach the cluster port; by default this machine's public IP as a /32.
+    allow_cidr: str | None = None
     max_errors: int = Field(default=0, ge=0)
 
     # Credentials: the boto3 chain unless a prefect-aws AwsCredentials block is named.
@@ -68,6 +71,16 @@ class Settings(BaseSettings):
                 f"cluster id {value!r} breaks AWS's rules: use 1-63 lower-case letters, digits "
                 "and hyphens, start with a letter, and avoid '--' or a trailing '-'"
             )
+        return value
+
+    @field_validator("allow_cidr")
+    @classmethod
+    def _valid_cidr(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                return str(ipaddress.ip_network(value, strict=False))
+            except ValueError:
+                raise ValueError(f"--allow-cidr {value!r} is not a CIDR such as 203.0.113.7/32") from None
         return value
 
     @field_validator("node_type")

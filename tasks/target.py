@@ -45,7 +45,7 @@ class Target:
         """The CIDR the cluster's ingress rule admits."""
         from tasks.cluster import detect_public_cidr
 
-        return detect_public_cidr()
+        return self.settings.allow_cidr or detect_public_cidr()
 
     def prepare_sources(self) -> None:
         """Make the source data readable; on AWS it is in S3 already."""
