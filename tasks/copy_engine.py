@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import psycopg
@@ -118,6 +119,11 @@ def _tokens(statement: str) -> list[tuple[str, str]]:
     return [t for t in out if t != ("punct", ";")]
 
 
+def _identifier(token: str) -> str:
+    """Unquoted names fold to lower case, as on Redshift; quoted ones are kept as written."""
+    return token[1:-1] if token.startswith('"') else token.lower()
+
+
 def is_copy(statement: str) -> bool:
     return re.match(r"\s*COPY\b", statement, re.IGNORECASE) is not None
 
@@ -147,11 +153,11 @@ def parse_copy(statement: str) -> CopySpec:
 
     if take("word").upper() != "COPY":
         raise CopyError("not a COPY statement")
-    spec = CopySpec(table=take("word").strip('"'), source="")
+    spec = CopySpec(table=_identifier(take("word")), source="")
     if pos < len(toks) and toks[pos] == ("punct", "("):
         pos += 1
         while toks[pos] != ("punct", ")"):
-            spec.columns.append(take("word").strip('"'))
+            spec.columns.append(_identifier(take("word")))
             if toks[pos] == ("punct", ","):
                 pos += 1
         pos += 1
@@ -272,7 +278,7 @@ def iter_records(lines: Iterable[str]) -> Iterator[tuple[int, str, Any]]:
     buffer: list[str] = []
     for number, line in enumerate(lines, 1):
         if buffer and line.startswith("{"):
-            yield number - 1, "".join(buffer), ValueError("Invalid JSON object: the record is incomplete")
+            yield number - 1, "".join(buffer).strip(), ValueError("Invalid JSON object: the record is incomplete")
             buffer = []
         if not buffer:
             if not line.strip():
@@ -323,6 +329,7 @@ class Column:
         return self.type.startswith(("character", "text"))
 
 
+_INTEGER = re.compile(r"[+-]?[0-9]+\Z")
 _INT_RANGES = {"smallint": 2**15, "integer": 2**31, "bigint": 2**63}
 
 
@@ -332,6 +339,13 @@ def _as_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")) if isinstance(value, dict | list) else str(value)
+
+
+def _precision_scale(type_: str) -> tuple[int | None, int | None]:
+    match = re.search(r"\((\d+)(?:,\s*(\d+))?\)", type_)
+    if not match:
+        return None, None
+    return int(match.group(1)), int(match.group(2) or 0)
 
 
 def make_converter(column: Column, spec: CopySpec) -> Callable[[Any], Any]:
@@ -355,9 +369,11 @@ def make_converter(column: Column, spec: CopySpec) -> Callable[[Any], Any]:
 
         def to_type(value: Any) -> Any:
             try:
-                number = int(value.strip()) if isinstance(value, str) else value
-                if isinstance(number, float) and number.is_integer():
-                    number = int(number)
+                if isinstance(value, str):
+                    if not _INTEGER.match(value.strip()):
+                        raise ValueError
+                    value = int(value.strip())
+                number = int(value) if isinstance(value, float) and value.is_integer() else value
                 if isinstance(number, bool) or not isinstance(number, int):
                     raise ValueError
             except ValueError:
@@ -366,7 +382,26 @@ def make_converter(column: Column, spec: CopySpec) -> Callable[[Any], Any]:
                 raise _Reject(1216, f"Overflow, value {number} is out of range for type {base}")
             return number
 
-    elif base in ("real", "double precision", "numeric"):
+    elif base == "numeric":
+        precision, scale = _precision_scale(column.type)
+
+        def to_type(value: Any) -> Any:
+            try:
+                if isinstance(value, bool):
+                    raise ValueError
+                number = Decimal(value.strip() if isinstance(value, str) else str(value))
+                if not number.is_finite():
+                    raise ValueError
+            except (ValueError, ArithmeticError):
+                raise _Reject(1207, f"Invalid digit, Value '{_as_text(value)[:20]}', Type: {base}") from None
+            if scale is not None:
+                # Redshift rounds extra fractional digits and rejects values too wide for the column.
+                number = number.quantize(Decimal(1).scaleb(-scale), rounding=ROUND_HALF_UP)
+                if precision is not None and number.adjusted() >= precision - scale:
+                    raise _Reject(1216, f"Numeric value {number} is out of range for {column.type}")
+            return number
+
+    elif base in ("real", "double precision"):
 
         def to_type(value: Any) -> Any:
             try:
@@ -389,13 +424,13 @@ def make_converter(column: Column, spec: CopySpec) -> Callable[[Any], Any]:
     elif base.startswith("timestamp") or base == "date":
 
         def to_type(value: Any) -> Any:
-            if spec.timeformat in ("epochmillisecs", "epochsecs") and isinstance(value, int | float):
-                seconds = value / 1000 if spec.timeformat == "epochmillisecs" else value
-                stamp = datetime.fromtimestamp(seconds, timezone.utc).replace(tzinfo=None)
-                return stamp.date() if base == "date" else stamp
             try:
-                stamp = datetime.fromisoformat(_as_text(value).strip())
-            except ValueError:
+                if spec.timeformat in ("epochmillisecs", "epochsecs") and isinstance(value, int | float):
+                    seconds = value / 1000 if spec.timeformat == "epochmillisecs" else value
+                    stamp = datetime.fromtimestamp(seconds, timezone.utc).replace(tzinfo=None)
+                else:
+                    stamp = datetime.fromisoformat(_as_text(value).strip())
+            except (ValueError, OverflowError, OSError):
                 raise _Reject(1206, f"Invalid timestamp format or value '{_as_text(value)[:30]}'") from None
             return stamp.date() if base == "date" else stamp
 
@@ -404,6 +439,8 @@ def make_converter(column: Column, spec: CopySpec) -> Callable[[Any], Any]:
 
         def to_type(value: Any) -> Any:
             text = _as_text(value)
+            if "\x00" in text:
+                raise _Reject(1216, "String contains the NUL character (0x00)")
             # Redshift measures VARCHAR/CHAR lengths in bytes, PostgreSQL in characters.
             if length is not None and len(text.encode()) > length:
                 if not spec.truncate_columns:
@@ -425,6 +462,10 @@ def split_s3_url(url: str) -> tuple[str, str]:
     return match.group(1), match.group(2)
 
 
+def _table(spec: CopySpec) -> sql.Identifier:
+    return sql.Identifier(*spec.table.split("."))
+
+
 class LocalCopy:
     """Runs parsed COPY statements against PostgreSQL, reading sources from S3 with `s3`."""
 
@@ -439,7 +480,7 @@ class LocalCopy:
         errors: list[LoadErrorRecord] = []
         rows = 0
         target = sql.SQL("COPY {} ({}) FROM STDIN").format(
-            sql.Identifier(spec.table), sql.SQL(", ").join(sql.Identifier(c.name) for c in columns)
+            _table(spec), sql.SQL(", ").join(sql.Identifier(c.name) for c in columns)
         )
         with conn.cursor() as cur, cur.copy(target) as copy:
             for url, body in self._fetch(objects):
@@ -462,7 +503,7 @@ class LocalCopy:
             "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull"
             " FROM pg_attribute a WHERE a.attrelid = to_regclass(%s) AND a.attnum > 0"
             " AND NOT a.attisdropped ORDER BY a.attnum",
-            (spec.table,),
+            (_table(spec).as_string(conn),),
         ).fetchall()
         if not found:
             raise CopyError(f"COPY target table {spec.table} does not exist; create it first")
@@ -549,9 +590,12 @@ class LocalCopy:
                 body = gzip.decompress(body)
             elif spec.compression == "BZIP2":
                 body = bz2.decompress(body)
-            return body.decode("utf-8").splitlines(keepends=True)
+            text = body.decode("utf-8")
         except (OSError, EOFError, ValueError) as exc:
             raise CopyError(f"cannot read {url}: {exc}") from None
+        # Only \n ends a line: str.splitlines would also break at U+2028 and friends inside strings.
+        lines = text.split("\n")
+        return [line + "\n" for line in lines[:-1]] + ([lines[-1]] if lines[-1] else [])
 
     # -- records ---------------------------------------------------------------------------
 
@@ -593,8 +637,9 @@ class LocalCopy:
             type=column.type if column else "",
             col_length=str(column.length or "") if column else "",
             position=0,
-            raw_line=raw[:1024],
-            raw_field_value="" if reject.value is None else _as_text(reject.value)[:1024],
+            # PostgreSQL text cannot hold NUL; show it escaped, as the JSON source wrote it.
+            raw_line=raw[:1024].replace("\x00", "\\u0000"),
+            raw_field_value="" if reject.value is None else _as_text(reject.value)[:1024].replace("\x00", "\\u0000"),
             err_code=reject.code,
             err_reason=reject.reason,
         )
