@@ -5,7 +5,6 @@ from __future__ import annotations
 import secrets
 import string
 import time
-import urllib.request
 from dataclasses import dataclass
 
 from prefect import get_run_logger, task
@@ -27,19 +26,6 @@ class Endpoint:
 
 def security_group_name(cluster_id: str) -> str:
     return f"{cluster_id}-ingress"
-
-
-def detect_public_cidr() -> str:
-    """This machine's public IP as a /32, as AWS sees it."""
-    try:
-        with urllib.request.urlopen("https://checkip.amazonaws.com", timeout=5) as response:
-            ip = response.read().decode().strip()
-    except OSError as exc:
-        raise RuntimeError(
-            f"could not detect this machine's public IP ({exc}); pass --allow-cidr with the CIDR "
-            "that may reach the cluster"
-        ) from None
-    return f"{ip}/32"
 
 
 def _tags(run_id: str) -> list[dict[str, str]]:

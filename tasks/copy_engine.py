@@ -11,6 +11,7 @@ import bz2
 import gzip
 import json
 import re
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -307,10 +308,13 @@ def iter_records(lines: Iterable[str]) -> Iterator[tuple[int, str, Any]]:
 
 
 class _Reject(Exception):
+    """One record rejected, and why; `column` and `value` are filled in once known."""
+
     def __init__(self, code: int, reason: str) -> None:
         super().__init__(reason)
-        self.code = code
-        self.reason = reason
+        self.code, self.reason = code, reason
+        self.column: Column | None = None
+        self.value: Any = None
 
 
 @dataclass(frozen=True)
@@ -487,7 +491,7 @@ class LocalCopy:
                 for line_number, raw, value in iter_records(self._lines(url, body, spec)):
                     try:
                         row = self._row(value, columns, paths, converters, spec)
-                    except _RowReject as reject:
+                    except _Reject as reject:
                         errors.append(self._record(spec, url, line_number, raw, reject))
                         if len(errors) > spec.max_errors:
                             raise LoadError(spec.table, errors, spec.max_errors) from None
@@ -563,25 +567,23 @@ class LocalCopy:
         return [(f"s3://{bucket}/{key}", True) for key in keys]
 
     def _fetch(self, objects: list[tuple[str, bool]]) -> Iterator[tuple[str, bytes]]:
-        """Bodies in manifest/listing order, a bounded window of GETs in flight."""
+        """Bodies in manifest/listing order, with a bounded window of GETs in flight."""
         with ThreadPoolExecutor(max_workers=PREFETCH) as pool:
-            window: list[tuple[str, bool, Future[bytes | None]]] = []
-            pending = iter(objects)
-            for url, mandatory in pending:
+            window: deque[tuple[str, bool, Future[bytes | None]]] = deque()
+            for url, mandatory in objects:
                 window.append((url, mandatory, pool.submit(self._get, url)))
                 if len(window) >= PREFETCH:
-                    break
+                    yield from self._arrived(*window.popleft())
             while window:
-                url, mandatory, future = window.pop(0)
-                nxt = next(pending, None)
-                if nxt is not None:
-                    window.append((nxt[0], nxt[1], pool.submit(self._get, nxt[0])))
-                body = future.result()
-                if body is None:
-                    if mandatory:
-                        raise CopyError(f"mandatory file {url} listed in the manifest does not exist")
-                    continue
-                yield url, body
+                yield from self._arrived(*window.popleft())
+
+    @staticmethod
+    def _arrived(url: str, mandatory: bool, future: Future[bytes | None]) -> Iterator[tuple[str, bytes]]:
+        body = future.result()
+        if body is not None:
+            yield url, body
+        elif mandatory:
+            raise CopyError(f"mandatory file {url} listed in the manifest does not exist")
 
     @staticmethod
     def _lines(url: str, body: bytes, spec: CopySpec) -> list[str]:
@@ -608,9 +610,9 @@ class LocalCopy:
         spec: CopySpec,
     ) -> tuple[Any, ...]:
         if isinstance(value, ValueError):
-            raise _RowReject(None, 1216, str(value))
+            raise _Reject(1216, str(value))
         if not isinstance(value, dict):
-            raise _RowReject(None, 1216, "Invalid JSON object: a record must be a JSON object")
+            raise _Reject(1216, "Invalid JSON object: a record must be a JSON object")
         if paths is not None:
             fields = [_extract(value, p) for p in paths]
         elif spec.json.lower() == "auto ignorecase":
@@ -623,11 +625,12 @@ class LocalCopy:
             try:
                 row.append(convert(field_value))
             except _Reject as reject:
-                raise _RowReject(column, reject.code, reject.reason, field_value) from None
+                reject.column, reject.value = column, field_value
+                raise
         return tuple(row)
 
     @staticmethod
-    def _record(spec: CopySpec, url: str, line_number: int, raw: str, reject: _RowReject) -> LoadErrorRecord:
+    def _record(spec: CopySpec, url: str, line_number: int, raw: str, reject: _Reject) -> LoadErrorRecord:
         column = reject.column
         return LoadErrorRecord(
             tbl=spec.table,
@@ -644,8 +647,3 @@ class LocalCopy:
             err_reason=reject.reason,
         )
 
-
-class _RowReject(Exception):
-    def __init__(self, column: Column | None, code: int, reason: str, value: Any = None) -> None:
-        super().__init__(reason)
-        self.column, self.code, self.reason, self.value = column, code, reason, value

@@ -7,6 +7,7 @@ that API, in the engine that runs Redshift SQL, and in how a cluster's endpoint 
 from __future__ import annotations
 
 import logging
+import urllib.request
 from typing import Any
 
 from prefect_aws import AwsCredentials
@@ -21,6 +22,19 @@ from tasks.warehouse import Dsn
 PROJECT_TAG = "sparkify-dwh"
 
 logger = logging.getLogger(__name__)
+
+
+def detect_public_cidr() -> str:
+    """This machine's public IP as a /32, as AWS sees it."""
+    try:
+        with urllib.request.urlopen("https://checkip.amazonaws.com", timeout=5) as response:
+            ip = response.read().decode().strip()
+    except OSError as exc:
+        raise RuntimeError(
+            f"could not detect this machine's public IP ({exc}); pass --allow-cidr with the CIDR "
+            "that may reach the cluster"
+        ) from None
+    return f"{ip}/32"
 
 
 class Target:
@@ -43,8 +57,6 @@ class Target:
 
     def caller_cidr(self) -> str:
         """The CIDR the cluster's ingress rule admits."""
-        from tasks.cluster import detect_public_cidr
-
         return self.settings.allow_cidr or detect_public_cidr()
 
     def prepare_sources(self) -> None:
