@@ -44,6 +44,8 @@ class PgserverPostgres:
             # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); /tmp is fine.
             warnings.simplefilter("ignore")
             self._server = module.get_server(pgdata, cleanup_mode="stop")
+        # get_server hands back this process's earlier handle, which detach() may have changed.
+        self._server.cleanup_mode = "stop"
 
     def superuser_dsn(self) -> dict[str, Any]:
         return psycopg.conninfo.conninfo_to_dict(self._server.get_uri("postgres"))

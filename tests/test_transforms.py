@@ -78,6 +78,7 @@ def test_star_schema_rules(dataset: Path, tmp_path: Path, monkeypatch: pytest.Mo
             times = conn.execute("SELECT start_time, hour, day, month, year FROM time ORDER BY 1").fetchall()
     finally:
         assert main(["teardown"]) == 0
+    assert not (tmp_path / "state" / "pgdata" / "postmaster.pid").exists()
 
     def at(offset_s: int) -> datetime:
         return datetime.fromtimestamp((T0 + offset_s * 1000) / 1000, timezone.utc).replace(tzinfo=None)
