@@ -8,10 +8,6 @@ from tasks.retry import RETRYING
 from tasks.target import Target
 from tasks.warehouse import Dsn, connect
 
-# Build order: songplays reads the songs and artists it refers to; time reads songplays.
-STAR_TABLES = ("songs", "artists", "users", "songplays", "time")
-
-
 @task(**RETRYING, task_run_name="insert-{table}")
 def insert_table(target: Target, dsn: Dsn, table: str) -> int:
     """Replace `table`'s rows from staging with `sql/marts/insert_<table>.sql`; return its row count."""
