@@ -8,8 +8,10 @@
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,6 +25,7 @@ from tasks.iam import create_role
 from tasks.manifest import write_manifest
 from tasks.report import publish_report, summarize
 from tasks.settings import Settings
+from tasks.sources import survey_sources
 from tasks.staging import copy_table, create_tables
 from tasks.target import Target, open_target
 from tasks.teardown import teardown, teardown_resources
@@ -43,9 +46,10 @@ def build_warehouse(target: Target, password: SecretStr, run_id: str) -> dict[st
     """Provision, load, transform and check; return the run's summary."""
     s = target.settings
     target.prepare_sources()
+    sources = survey_sources(target)
     role = create_role.submit(target, run_id)
     group = create_security_group.submit(target, target.caller_cidr(), run_id)
-    manifest = write_manifest.submit(target, run_id)
+    manifest = write_manifest.submit(target, sources, run_id)
     create_cluster(target, role.result(), group.result(), password, run_id)
     endpoint = wait_for_cluster(target)
     dsn = target.dsn(endpoint.address, endpoint.port, password)
@@ -63,27 +67,32 @@ def build_warehouse(target: Target, password: SecretStr, run_id: str) -> dict[st
     inserts = {name: insert_table.submit(target, dsn, name, wait_for=staged) for name in ("songs", "artists", "users")}
     inserts["songplays"] = insert_table.submit(target, dsn, "songplays", wait_for=[inserts["songs"], inserts["artists"]])
     inserts["time"] = insert_table.submit(target, dsn, "time", wait_for=[inserts["songplays"]])
-    tables = {"staging_events": events.result(), "staging_songs": songs.result()}
+    loads = {"staging_events": events.result(), "staging_songs": songs.result()}
+    skipped = [e for load in loads.values() for e in load.skipped]
+    tables = {name: load.rows for name, load in loads.items()}
     tables |= {name: future.result() for name, future in inserts.items()}
 
     check_futures = [check_table.submit(target, dsn, table) for table in CHECKS]
     checks: list[CheckResult] = [r for f in check_futures for r in f.result()]
-    report = publish_report(target, dsn, tables, checks, [])
+    report = publish_report(target, dsn, tables, checks, [f"{e.tbl}: {e.describe()}" for e in skipped])
     failed = [c.name for c in checks if not c.passed]
     if failed:
         raise ValueError(f"data-quality checks failed: {', '.join(failed)}; see the sparkify-checks artifact")
     return {
         "status": "completed",
+        "flow_run_id": run_id,
         "tables": tables,
         **summarize(target, dsn),
         "checks": [c.__dict__ for c in checks],
+        "load_errors": [asdict(e) for e in skipped],
         "report": report,
         "warehouse": dsn.url(),
     }
 
 
-def _settings(data_dir: str | None, **params: Any) -> Settings:
-    return Settings(**params, **({"data_dir": Path(data_dir)} if data_dir else {}))
+def _settings(**params: Any) -> Settings:
+    """Settings from the flow's parameters; a parameter left as None falls back to SPARKIFY_* or the default."""
+    return Settings(**{k: v for k, v in params.items() if v is not None})
 
 
 @flow(name="sparkify-etl", on_cancellation=[_teardown_on_abort], on_crashed=[_teardown_on_abort])
@@ -91,23 +100,21 @@ def sparkify_etl(
     target: Literal["local", "aws"] = "local",
     data_dir: str | None = None,
     keep_cluster: bool = False,
-    max_errors: int = 0,
-    cluster_id: str = "sparkify-dwh",
+    max_errors: int | None = None,
+    cluster_id: str | None = None,
+    node_type: str | None = None,
+    number_of_nodes: int | None = None,
+    port: int | None = None,
+    cluster_timeout_s: int | None = None,
     allow_cidr: str | None = None,
     aws_credentials_block: str | None = None,
     password_secret_block: str | None = None,
 ) -> dict[str, Any]:
-    """Build the Sparkify star schema on `target`, check it, report on it, and always tear down."""
-    settings = _settings(
-        target=target,
-        data_dir=data_dir,
-        keep_cluster=keep_cluster,
-        max_errors=max_errors,
-        cluster_id=cluster_id,
-        allow_cidr=allow_cidr,
-        aws_credentials_block=aws_credentials_block,
-        password_secret_block=password_secret_block,
-    )
+    """Build the Sparkify star schema on `target`, check it, report on it, and always tear down.
+
+    Parameters left empty take their SPARKIFY_* environment variable or the default.
+    """
+    settings = _settings(**locals())
     password = master_password(settings.password_secret_block)
     run_id = flow_run.id or "local"
     opened = open_target(settings)
@@ -139,8 +146,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--data-dir", help="local target: a folder laid out like the S3 source (default: data/sample)")
     parser.add_argument("--summary-json", type=Path, help="write the run's summary to this file")
     parser.add_argument("--keep-cluster", action="store_true", help="leave the warehouse up to query it")
-    parser.add_argument("--max-errors", type=int, default=0, help="records each COPY may reject (MAXERROR)")
-    parser.add_argument("--cluster-id", default="sparkify-dwh")
+    parser.add_argument("--max-errors", type=int, help="records each COPY may reject (MAXERROR; default 0)")
+    parser.add_argument("--cluster-id", help="the cluster identifier (default sparkify-dwh)")
+    parser.add_argument("--node-type", help="Redshift node type (default dc2.large)")
+    parser.add_argument("--number-of-nodes", type=int, help="nodes in the cluster (default 1)")
+    parser.add_argument("--port", type=int, help="the cluster port (default 5439)")
+    parser.add_argument("--cluster-timeout-s", type=int, help="seconds to wait for the cluster (default 1200)")
     parser.add_argument("--allow-cidr", help="aws target: the CIDR admitted on the cluster port (default: your public IP/32)")
     parser.add_argument("--aws-credentials-block", help="a prefect-aws AwsCredentials block (default: boto3's chain)")
     parser.add_argument("--password-secret-block", help="a Prefect Secret block with the master password")
@@ -151,23 +162,19 @@ def _parser() -> argparse.ArgumentParser:
 
 def _one_sentence(exc: BaseException) -> str:
     if isinstance(exc, ValidationError):
-        # Pydantic would echo the input, which may be a password.
-        return "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+        # Our validators word their own message; pydantic's name the rule but not the parameter.
+        # Neither echoes the input, which may be a password.
+        return "; ".join(
+            str(e["msg"]).removeprefix("Value error, ") if e["type"] == "value_error"
+            else f"--{str(e['loc'][-1]).replace('_', '-')}: {e['msg'][0].lower()}{e['msg'][1:]}"
+            for e in exc.errors()
+        )
     return str(exc) or type(exc).__name__
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    params = dict(
-        target=args.target,
-        data_dir=args.data_dir,
-        keep_cluster=args.keep_cluster,
-        max_errors=args.max_errors,
-        cluster_id=args.cluster_id,
-        allow_cidr=args.allow_cidr,
-        aws_credentials_block=args.aws_credentials_block,
-        password_secret_block=args.password_secret_block,
-    )
+    params = {name: value for name, value in vars(args).items() if name in FLOW_PARAMETERS}
     try:
         # Fail on a bad parameter before Prefect, moto or AWS is touched.
         settings = _settings(**params)
@@ -189,6 +196,8 @@ def main(argv: list[str] | None = None) -> int:
         args.summary_json.write_text(json.dumps(summary, indent=2, default=str))
     return 0 if state.is_completed() else 1
 
+
+FLOW_PARAMETERS = frozenset(inspect.signature(sparkify_etl.fn).parameters)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -158,7 +158,10 @@ def master_password(secret_block: str | None) -> SecretStr:
         from prefect.blocks.system import Secret
 
         password = str(Secret.load(secret_block).get())
-        check_password_policy(password)
+        try:
+            check_password_policy(password)
+        except ValueError as exc:
+            raise ValueError(f"Secret block {secret_block!r}: {exc}; update the block") from None
         return SecretStr(password)
     alphabet = string.ascii_letters + string.digits
     while True:

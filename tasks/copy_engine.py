@@ -54,17 +54,21 @@ class LoadErrorRecord:
 
 
 class LoadError(RuntimeError):
-    """A COPY that rejected more records than MAXERROR allows; nothing of it was loaded."""
+    """A COPY that rejected more records than MAXERROR allows; nothing of it was loaded.
+
+    `errors` may be empty when raised: Redshift's are read from stl_load_errors afterwards.
+    """
 
     def __init__(self, table: str, errors: list[LoadErrorRecord], max_errors: int) -> None:
         self.table = table
         self.errors = errors
+        self.max_errors = max_errors
         shown = "; ".join(e.describe() for e in errors[:5])
         more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
-        super().__init__(
-            f"COPY into {table} rejected {len(errors)} record(s), more than MAXERROR {max_errors}: "
-            f"{shown}{more}. Fix the source data or raise --max-errors."
+        detail = f"rejected {len(errors)} record(s), more than MAXERROR {max_errors}: {shown}{more}" if errors else (
+            f"rejected more records than MAXERROR {max_errors}; see stl_load_errors"
         )
+        super().__init__(f"COPY into {table} {detail}. Fix the source data or raise --max-errors.")
 
 
 @dataclass
@@ -88,8 +92,10 @@ class CopySpec:
 
 @dataclass
 class CopyResult:
-    rows: int
-    files: int
+    """What a COPY loaded; Redshift reports no row or file counts to the client."""
+
+    rows: int | None
+    files: int | None
     errors: list[LoadErrorRecord]
 
 
@@ -277,9 +283,10 @@ def iter_records(lines: Iterable[str]) -> Iterator[tuple[int, str, Any]]:
     cut off by the next line starting with '{' or by the end of the file.
     """
     buffer: list[str] = []
+    last = 0  # the last non-blank line of the buffered record: where an unclosed record ends
     for number, line in enumerate(lines, 1):
         if buffer and line.startswith("{"):
-            yield number - 1, "".join(buffer).strip(), ValueError("Invalid JSON object: the record is incomplete")
+            yield last, "".join(buffer).strip(), ValueError("Invalid JSON object: the record is incomplete")
             buffer = []
         if not buffer:
             if not line.strip():
@@ -291,6 +298,8 @@ def iter_records(lines: Iterable[str]) -> Iterator[tuple[int, str, Any]]:
             except ValueError:
                 pass
         buffer.append(line)
+        if line.strip():
+            last = number
         text = "".join(buffer)
         try:
             values = _decode_all(text)
@@ -300,7 +309,7 @@ def iter_records(lines: Iterable[str]) -> Iterator[tuple[int, str, Any]]:
             yield number, text.strip(), value
         buffer = []
     if buffer:
-        yield number, "".join(buffer).strip(), ValueError("Invalid JSON object: the record is incomplete")
+        yield last, "".join(buffer).strip(), ValueError("Invalid JSON object: the record is incomplete")
 
 
 # ---------------------------------------------------------------------------------------------

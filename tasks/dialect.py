@@ -25,11 +25,16 @@ _REDSHIFT_ONLY = [
 ]
 _IDENTITY = re.compile(r"\bIDENTITY\s*\(\s*(-?\d+)\s*,\s*(-?\d+)\s*\)", re.IGNORECASE)
 
-STL_LOAD_ERRORS_DDL = """
+# The Redshift system objects the COPY path reads, created in every local cluster's database.
+# stl_load_errors keeps Redshift's columns (tbl is the table's id, session the backend's pid);
+# pg_last_copy_id() returns, as on Redshift, the query id of this session's latest COPY or -1.
+SYSTEM_DDL = """
+CREATE SEQUENCE IF NOT EXISTS stl_query_id_seq;
 CREATE TABLE IF NOT EXISTS stl_load_errors (
     query           BIGINT,
+    session         INTEGER,
     starttime       TIMESTAMP,
-    tbl             TEXT,
+    tbl             INTEGER,
     filename        TEXT,
     line_number     BIGINT,
     colname         TEXT,
@@ -40,32 +45,61 @@ CREATE TABLE IF NOT EXISTS stl_load_errors (
     raw_field_value TEXT,
     err_code        INTEGER,
     err_reason      TEXT
-)"""
+);
+CREATE OR REPLACE FUNCTION pg_last_copy_id() RETURNS BIGINT LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN currval('stl_query_id_seq');
+EXCEPTION WHEN object_not_in_prerequisite_state THEN
+    RETURN -1;
+END $$
+"""
+
+# The rejected records of this session's latest COPY, on Redshift and on the local engine alike.
+_LAST_COPY_ERRORS = """
+SELECT TRIM(filename), line_number, TRIM(colname), TRIM(type), TRIM(col_length), position,
+       TRIM(raw_line), TRIM(raw_field_value), err_code, TRIM(err_reason), starttime
+FROM stl_load_errors
+WHERE query = pg_last_copy_id()
+ORDER BY filename, line_number
+LIMIT %s
+"""
+# Enough for a summary; a COPY that rejects more than this has a problem no list will explain.
+MAX_REPORTED_ERRORS = 100
+
+
+_DOLLAR_TAG = re.compile(r"\$(?:[A-Za-z_]\w*)?\$")
 
 
 def split_statements(script: str) -> list[str]:
-    """Split on semicolons outside quotes and comments."""
-    statements, current, quote = [], [], ""
+    """Split on semicolons outside quotes, $$ bodies and comments; comments are dropped."""
+    statements, current = [], []
     i = 0
     while i < len(script):
         ch = script[i]
-        if quote:
-            current.append(ch)
-            if ch == quote:
-                quote = ""
-        elif ch in ("'", '"'):
-            quote = ch
-            current.append(ch)
+        if ch in ("'", '"'):
+            end = script.find(ch, i + 1)
+            end = len(script) if end == -1 else end + 1
+        elif ch == "$" and (tag := _DOLLAR_TAG.match(script, i)):
+            close = script.find(tag.group(), tag.end())
+            end = len(script) if close == -1 else close + len(tag.group())
         elif script.startswith("--", i):
-            end = script.find("\n", i)
-            i = len(script) if end == -1 else end
+            newline = script.find("\n", i)
+            i = len(script) if newline == -1 else newline
+            continue
+        elif script.startswith("/*", i):
+            close = script.find("*/", i + 2)
+            i = len(script) if close == -1 else close + 2
+            current.append(" ")
             continue
         elif ch == ";":
             statements.append("".join(current))
             current = []
+            i += 1
+            continue
         else:
-            current.append(ch)
-        i += 1
+            end = i + 1
+        current.append(script[i:end])
+        i = end
     statements.append("".join(current))
     return [s.strip() for s in statements if s.strip()]
 
@@ -83,14 +117,50 @@ def to_postgres(statement: str) -> str:
     return re.sub(r"[ \t]+\n", "\n", statement).rstrip()
 
 
+def install_system_objects(conn: psycopg.Connection) -> None:
+    """Give a PostgreSQL database the Redshift system objects the local COPY engine fills."""
+    for statement in split_statements(SYSTEM_DDL):
+        conn.execute(statement)
+
+
+def last_copy_errors(conn: psycopg.Connection, table: str) -> list[LoadErrorRecord]:
+    """What this session's latest COPY rejected, from stl_load_errors."""
+    rows = conn.execute(_LAST_COPY_ERRORS, (MAX_REPORTED_ERRORS,)).fetchall()
+    return [
+        LoadErrorRecord(
+            tbl=table, filename=f, line_number=n, colname=c or "", type=t or "", col_length=cl or "",
+            position=p or 0, raw_line=r or "", raw_field_value=v or "", err_code=code, err_reason=reason,
+            starttime=start,
+        )
+        for f, n, c, t, cl, p, r, v, code, reason, start in rows
+    ]
+
+
 class Redshift:
     """Runs Redshift SQL as written: the engine of the AWS target."""
 
     name = "redshift"
 
     def execute(self, conn: psycopg.Connection, statement: str) -> CopyResult | None:
-        conn.execute(statement)
-        return None
+        if not is_copy(statement):
+            conn.execute(statement)
+            return None
+        spec = parse_copy(statement)
+        try:
+            conn.execute(statement)
+        except psycopg.Error as exc:
+            # "Load into table 'x' failed. Check 'stl_load_errors' system table for details."
+            if "stl_load_errors" in str(exc):
+                raise LoadError(spec.table, [], spec.max_errors) from exc
+            raise
+        return CopyResult(rows=None, files=None, errors=last_copy_errors(conn, spec.table))
+
+    def explain(self, conn: psycopg.Connection, exc: LoadError) -> LoadError:
+        """Fill in a failed COPY's rejected records; `conn` is the COPY's, rolled back."""
+        if exc.errors:
+            return exc
+        errors = last_copy_errors(conn, exc.table)
+        return LoadError(exc.table, errors, exc.max_errors) if errors else exc
 
 
 class LocalPostgres(Redshift):
@@ -105,31 +175,31 @@ class LocalPostgres(Redshift):
         if not is_copy(statement):
             conn.execute(to_postgres(statement))
             return None
+        # nextval is not transactional: the id outlives a failed COPY, as pg_last_copy_id() needs.
+        query_id = conn.execute("SELECT nextval('stl_query_id_seq')").fetchone()[0]
         try:
             result = LocalCopy(self._s3()).run(conn, parse_copy(statement))
         except LoadError as exc:
-            record_load_errors(conn, exc.errors)
+            record_load_errors(conn, query_id, exc.errors)
             raise
-        record_load_errors(conn, result.errors)
+        record_load_errors(conn, query_id, result.errors)
         return result
 
 
-def record_load_errors(conn: psycopg.Connection, errors: list[LoadErrorRecord]) -> None:
+def record_load_errors(conn: psycopg.Connection, query_id: int, errors: list[LoadErrorRecord]) -> None:
     """Keep rejected records in stl_load_errors, outside the COPY's transaction as Redshift does."""
     if not errors:
         return
     params = conn.info.get_parameters()
-    with psycopg.connect(**params, password=conn.info.password, autocommit=True) as side:
-        side.execute(STL_LOAD_ERRORS_DDL)
-        query_id = side.execute("SELECT COALESCE(MAX(query), 0) + 1 FROM stl_load_errors").fetchone()[0]
-        with side.cursor() as cur:
-            cur.executemany(
-                "INSERT INTO stl_load_errors (query, starttime, tbl, filename, line_number, colname, type,"
-                " col_length, position, raw_line, raw_field_value, err_code, err_reason)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                [
-                    (query_id, e.starttime, e.tbl, e.filename, e.line_number, e.colname, e.type,
-                     e.col_length, e.position, e.raw_line, e.raw_field_value, e.err_code, e.err_reason)
-                    for e in errors
-                ],
-            )
+    session = conn.info.backend_pid
+    with psycopg.connect(**params, password=conn.info.password, autocommit=True) as side, side.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO stl_load_errors (query, session, starttime, tbl, filename, line_number, colname, type,"
+            " col_length, position, raw_line, raw_field_value, err_code, err_reason)"
+            " VALUES (%s, %s, %s, to_regclass(%s)::oid::int, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            [
+                (query_id, session, e.starttime, e.tbl, e.filename, e.line_number, e.colname, e.type,
+                 e.col_length, e.position, e.raw_line, e.raw_field_value, e.err_code, e.err_reason)
+                for e in errors
+            ],
+        )

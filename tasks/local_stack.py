@@ -19,6 +19,7 @@ import psycopg
 from psycopg import sql
 
 from tasks.aws import bucket_location
+from tasks.dialect import install_system_objects
 
 logger = logging.getLogger(__name__)
 
@@ -157,6 +158,9 @@ class LocalStack:
             conn.execute(sql.SQL(verb + " ROLE {} LOGIN PASSWORD {}").format(sql.Identifier(user), sql.Literal(password)))
             if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (cluster_id,)).fetchone():
                 conn.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(cluster_id), sql.Identifier(user)))
+        with self._superuser(cluster_id) as conn:
+            conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(user)))
+            install_system_objects(conn)
         dsn = self._postgres.superuser_dsn()
         return {"host": dsn["host"], "port": int(dsn.get("port") or 5432), "dbname": cluster_id, "user": user}
 
@@ -164,8 +168,8 @@ class LocalStack:
         with self._superuser() as conn:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(cluster_id)))
 
-    def _superuser(self) -> psycopg.Connection:
-        return psycopg.connect(**self._postgres.superuser_dsn(), autocommit=True)
+    def _superuser(self, dbname: str = "postgres") -> psycopg.Connection:
+        return psycopg.connect(**{**self._postgres.superuser_dsn(), "dbname": dbname}, autocommit=True)
 
     def stop(self, keep_postgres: bool = False) -> None:
         """Stop moto's server and, unless asked to keep it for querying, PostgreSQL."""

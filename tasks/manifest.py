@@ -8,6 +8,7 @@ from prefect import get_run_logger, task
 
 from tasks.aws import bucket_location, is_not_found
 from tasks.retry import RETRYING
+from tasks.sources import Sources
 from tasks.target import PROJECT_TAG, Target
 
 MANIFEST_KEY = "manifests/song_data.manifest"
@@ -19,14 +20,8 @@ def bucket_name(target: Target) -> str:
     return f"{target.settings.cluster_id}-manifests-{account}-{target.settings.region}"
 
 
-def list_keys(s3, bucket: str, prefix: str) -> list[dict]:
-    """Every object under `prefix`, with its size and ETag."""
-    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
-    return [obj for page in pages for obj in page.get("Contents", [])]
-
-
 @task(**RETRYING)
-def write_manifest(target: Target, run_id: str) -> str:
+def write_manifest(target: Target, sources: Sources, run_id: str) -> str:
     """Create the private manifest bucket and write the song manifest; return its s3:// URL."""
     s3 = target.client("s3")
     s = target.settings
@@ -52,12 +47,7 @@ def write_manifest(target: Target, run_id: str) -> str:
         Bucket=bucket,
         Tagging={"TagSet": [{"Key": "Project", "Value": PROJECT_TAG}, {"Key": "FlowRunId", "Value": run_id}]},
     )
-    songs = [
-        obj for obj in list_keys(s3, s.source_bucket, s.song_prefix + "/") if not obj["Key"].endswith("/")
-    ]
-    if not songs:
-        raise ValueError(f"s3://{s.source_bucket}/{s.song_prefix}/ holds no song files; check the bucket and prefix")
-    entries = [{"url": f"s3://{s.source_bucket}/{o['Key']}", "mandatory": True} for o in songs]
+    entries = [{"url": sources.url(o), "mandatory": True} for o in sources.songs]
     s3.put_object(Bucket=bucket, Key=MANIFEST_KEY, Body=json.dumps({"entries": entries}).encode())
     url = f"s3://{bucket}/{MANIFEST_KEY}"
     get_run_logger().info("Manifest %s lists %d song files", url, len(entries))

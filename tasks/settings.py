@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -48,7 +48,6 @@ class Settings(BaseSettings):
     number_of_nodes: int = Field(default=1, ge=1, le=128)
     db_name: str = "sparkify"
     master_user: str = "sparkify_admin"
-    master_password: SecretStr | None = None
     port: int = Field(default=5439, ge=1150, le=65535)
     cluster_timeout_s: int = Field(default=1200, gt=0)
     keep_cluster: bool = False
@@ -88,13 +87,6 @@ class Settings(BaseSettings):
     def _known_node_type(cls, value: str) -> str:
         if value not in NODE_TYPES:
             raise ValueError(f"unknown node type {value!r}: choose one of {', '.join(NODE_TYPES)}")
-        return value
-
-    @field_validator("master_password")
-    @classmethod
-    def _redshift_password_policy(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None:
-            check_password_policy(value.get_secret_value())
         return value
 
     @model_validator(mode="after")

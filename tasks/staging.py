@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from prefect import get_run_logger, task
+
+from tasks.copy_engine import LoadErrorRecord
 
 from tasks.retry import RETRYING
 from tasks.target import Target
@@ -17,11 +21,22 @@ def create_tables(target: Target, dsn: Dsn) -> None:
         session.run("ddl/create_star_schema")
 
 
+@dataclass(frozen=True)
+class Loaded:
+    """A staging table after its COPY, and the records the COPY skipped under MAXERROR."""
+
+    rows: int
+    skipped: list[LoadErrorRecord]
+
+
 @task(**RETRYING, task_run_name="copy-{table}")
-def copy_table(target: Target, dsn: Dsn, table: str, params: dict[str, str | int]) -> int:
-    """Run `sql/staging/copy_<table>.sql` in one transaction; return the rows in the table."""
+def copy_table(target: Target, dsn: Dsn, table: str, params: dict[str, str | int]) -> Loaded:
+    """Run `sql/staging/copy_<table>.sql` in one transaction."""
+    logger = get_run_logger()
     with connect(dsn, target.engine) as session:
-        session.run(f"staging/copy_{table}", **params)
+        skipped = [e for result in session.run(f"staging/copy_{table}", **params) for e in result.errors]
         rows = session.count(table)
-    get_run_logger().info("COPY loaded %d rows into %s", rows, table)
-    return rows
+    logger.info("COPY loaded %d rows into %s", rows, table)
+    for error in skipped:
+        logger.warning("COPY into %s skipped %s", table, error.describe())
+    return Loaded(rows, skipped)

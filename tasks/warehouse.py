@@ -11,7 +11,7 @@ import psycopg
 from psycopg import sql
 from pydantic import BaseModel, SecretStr
 
-from tasks.copy_engine import CopyResult
+from tasks.copy_engine import CopyResult, LoadError
 from tasks.dialect import LocalPostgres, Redshift, split_statements
 from tasks.settings import PROJECT_ROOT
 
@@ -86,5 +86,8 @@ def connect(dsn: Dsn, engine: Redshift | LocalPostgres) -> Iterator[Session]:
     try:
         with conn.transaction():
             yield Session(conn, engine)
+    except LoadError as exc:
+        # Redshift says why in stl_load_errors, readable in this session once the COPY rolled back.
+        raise engine.explain(conn, exc) from exc.__cause__
     finally:
         conn.close()

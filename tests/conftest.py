@@ -17,9 +17,9 @@ import requests
 from moto.server import ThreadedMotoServer
 from psycopg import sql
 
+from tasks.dialect import install_system_objects
 from tasks.local_stack import EmbeddedPostgres, start_postgres
 from tests.support import client
-
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -66,11 +66,12 @@ def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostg
 
 @pytest.fixture
 def pg(postgres: EmbeddedPostgres) -> Iterator[psycopg.Connection]:
-    """An autocommit connection to a fresh database of its own."""
+    """An autocommit connection to a fresh database of its own, with a local cluster's system objects."""
     name = f"t_{uuid.uuid4().hex[:12]}"
     admin = psycopg.connect(**postgres.superuser_dsn(), autocommit=True)
     admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     conn = psycopg.connect(**{**postgres.superuser_dsn(), "dbname": name}, autocommit=True)
+    install_system_objects(conn)
     yield conn
     conn.close()
     admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))

@@ -13,7 +13,7 @@ import psycopg
 import pytest
 
 from tasks.copy_engine import CopyError, CopyResult, LoadError, parse_copy
-from tasks.dialect import LocalPostgres
+from tasks.dialect import LocalPostgres, Redshift, last_copy_errors
 
 BUCKET = "copy-src"
 REGION = "us-west-2"
@@ -57,7 +57,7 @@ def load_errors(pg: psycopg.Connection) -> list[dict[str, Any]]:
     """stl_load_errors as dicts, oldest first."""
     with pg.cursor(row_factory=psycopg.rows.dict_row) as cur:
         return cur.execute(
-            "SELECT tbl, filename, line_number, colname, err_code, err_reason, raw_line, raw_field_value"
+            "SELECT tbl::regclass::text AS tbl, filename, line_number, colname, err_code, err_reason, raw_line, raw_field_value"
             " FROM stl_load_errors ORDER BY query, filename, line_number"
         ).fetchall()
 
@@ -440,6 +440,31 @@ def test_maxerror_exceeded_counts_all_files(bucket: Any, pg: psycopg.Connection)
     assert [e["line_number"] for e in load_errors(pg)] == [2, 1]
 
 
+def test_pg_last_copy_id_finds_this_sessions_rejections(bucket: Any, pg: psycopg.Connection) -> None:
+    """The AWS target's stl_load_errors query, run on the local engine's copy of the table."""
+    put(bucket, "in/a.json", jsonl({"id": 1}, {"id": "x"}, {"id": 3}))
+    pg.execute("CREATE TABLE t (id INTEGER)")
+    assert pg.execute("SELECT pg_last_copy_id()").fetchone() == (-1,)
+    first = copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/in/' JSON 'auto' MAXERROR 1")
+    assert last_copy_errors(pg, "t") == first.errors
+    second = copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/in/' JSON 'auto' MAXERROR 5")
+    assert [e.describe() for e in last_copy_errors(pg, "t")] == [e.describe() for e in second.errors]
+    assert len(load_errors(pg)) == 2  # one per COPY; the query picks the latest
+
+
+def test_redshift_engine_explains_a_failed_copy_after_rollback(bucket: Any, pg: psycopg.Connection) -> None:
+    """After a failed COPY, the session reads its rejections from stl_load_errors, as on Redshift."""
+    url = put(bucket, "in/a.json", jsonl({"id": 1}, {"id": "x"}))
+    pg.execute("CREATE TABLE t (id INTEGER)")
+    with pytest.raises(LoadError) as info:
+        copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/in/' JSON 'auto'")
+    bare = LoadError("t", [], 0)  # what Redshift's "Load into table 't' failed" becomes
+    explained = Redshift().explain(pg, bare)
+    assert explained.errors == info.value.errors
+    assert f"{url} line 2, column id" in str(explained)
+    assert "more than MAXERROR 0" in str(explained)
+
+
 # ---------------------------------------------------------------------------------------------
 # Regressions: bugs found while writing these tests
 
@@ -501,6 +526,14 @@ def test_integer_with_underscore_is_rejected(bucket: Any, pg: psycopg.Connection
     put(bucket, "in/a.json", jsonl({"n": "1_000"}))
     pg.execute("CREATE TABLE t (n INTEGER)")
     with pytest.raises(LoadError):
+        copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/in/' JSON 'auto'")
+
+
+def test_unclosed_last_record_before_blank_lines_names_its_own_line(bucket: Any, pg: psycopg.Connection) -> None:
+    """Trailing blank lines do not move the reported line of a record cut off at the end."""
+    url = put(bucket, "in/a.json", '{"id": 1}\n{"id": 2,\n\n\n')
+    pg.execute("CREATE TABLE t (id INTEGER)")
+    with pytest.raises(LoadError, match=f"{url} line 2: Invalid JSON"):
         copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/in/' JSON 'auto'")
 
 

@@ -141,7 +141,7 @@ def test_star_schema_ddl_runs_on_postgres(pg: psycopg.Connection) -> None:
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
         ).fetchall()
     }
-    assert tables == {"users", "artists", "songs", "time", "songplays"}
+    assert tables == {"users", "artists", "songs", "time", "songplays", "stl_load_errors"}
     time_cols = columns(pg, "time")
     assert time_cols[0] == ("start_time", "timestamp without time zone", "NO")
     assert [c[0] for c in time_cols] == ["start_time", "hour", "day", "week", "month", "year", "weekday"]
@@ -209,6 +209,18 @@ def test_split_statements_ignores_semicolon_in_comment() -> None:
 def test_split_statements_keeps_double_dash_inside_string() -> None:
     """'--' inside a string literal is data, not a comment."""
     assert split_statements("SELECT '--;';SELECT 2") == ["SELECT '--;'", "SELECT 2"]
+
+
+def test_split_statements_skips_block_comments() -> None:
+    """A ';' or quote inside /* ... */ does not split; the comment is dropped."""
+    script = "/* header; it's */ SELECT 1 /* a; b */ + 2; SELECT 3"
+    assert split_statements(script) == ["SELECT 1   + 2", "SELECT 3"]
+
+
+def test_split_statements_keeps_dollar_quoted_bodies() -> None:
+    """A function body between $$ or $tag$ keeps its semicolons."""
+    body = "CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $fn$ BEGIN RETURN 1; END $fn$"
+    assert split_statements(f"{body}; SELECT $$a;b$$") == [body, "SELECT $$a;b$$"]
 
 
 def test_split_statements_real_ddl() -> None:

@@ -6,11 +6,14 @@ import json
 import shutil
 from pathlib import Path
 
+import psycopg
 import pytest
+from psycopg import sql
 
 from flows.sparkify import main
-from tests.support import SAMPLE, client
+from tasks.local_stack import start_postgres, upload_data_dir
 from tests.expected import expected_counts
+from tests.support import SAMPLE, client, read_artifact
 
 # The issue's figures for the bundled sample; the same numbers must also come out of the data.
 SAMPLE_FIGURES = {
@@ -90,22 +93,114 @@ def test_other_dataset_gives_its_own_counts(isolated: Path, aws: str) -> None:
     assert summary["tables"]["staging_events"] < SAMPLE_FIGURES["tables"]["staging_events"]
 
 
-def test_failure_in_a_middle_task_tears_down(isolated: Path, aws: str) -> None:
-    """A malformed event line fails the events COPY, after provisioning: nothing is left."""
-    data = isolated / "data"
+def sample_copy(tmp: Path) -> Path:
+    data = tmp / "data"
     shutil.copytree(SAMPLE, data)
+    return data
+
+
+def cut_a_line(data: Path) -> str:
+    """Cut line 3 of one event file in half; return where the error is."""
     broken = data / "log_data" / "2018" / "11" / "2018-11-07-events.json"
     lines = broken.read_text().splitlines(keepends=True)
     lines[2] = lines[2][: len(lines[2]) // 2] + "\n"
     broken.write_text("".join(lines))
+    return f"{broken.name} line 3"
 
-    code, summary = run("--data-dir", str(data), tmp=isolated)
+
+def kept_rows(state: Path, cluster_id: str = "sparkify-dwh") -> dict[str, int]:
+    """Row counts of the final tables in a warehouse a --keep-cluster run left, read as the superuser."""
+    server = start_postgres(state / "pgdata")
+    with psycopg.connect(**{**server.superuser_dsn(), "dbname": cluster_id}) as conn:
+        return {
+            table: conn.execute(sql.SQL("SELECT COUNT(*) FROM {}").format(sql.Identifier(table))).fetchone()[0]
+            for table in ("songplays", "users", "songs", "artists", "time")
+        }
+
+
+def break_song_file(data: Path) -> str:
+    song = next((data / "song_data").rglob("*.json"))
+    song.write_text("this is not JSON\n")
+    return f"{song.name} line 1"
+
+
+def empty_event_file(data: Path) -> str:
+    (data / "log_data" / "2018" / "11" / "2018-11-30-events.json").write_bytes(b"")
+    return "2018-11-30-events.json is a zero-byte object, an empty file"
+
+
+def no_event_files(data: Path) -> str:
+    shutil.rmtree(data / "log_data")
+    (data / "log_data").mkdir()
+    return "s3://udacity-dend/log_data holds no objects"
+
+
+def jsonpaths_not_json(data: Path) -> str:
+    (data / "log_json_path.json").write_text('{"jsonpaths": ["$.artist",')
+    return "log_json_path.json is not valid JSON"
+
+
+@pytest.mark.parametrize(
+    ("spoil", "at_copy"),
+    [(cut_a_line, True), (break_song_file, True), (empty_event_file, False), (no_event_files, False),
+     (jsonpaths_not_json, False)],
+    ids=["malformed-log-line", "song-not-json", "empty-file", "no-objects", "jsonpaths-not-json"],
+)
+def test_bad_input_fails_clearly_and_loads_nothing(isolated: Path, aws: str, spoil, at_copy: bool) -> None:
+    """Each bad input ends the run with one sentence naming it, no final rows, and nothing left.
+
+    COPY finds some; the others are found by surveying the sources, before anything is created.
+    """
+    data = sample_copy(isolated)
+    expected = spoil(data)
+
+    code, summary = run("--data-dir", str(data), "--keep-cluster", tmp=isolated)
 
     assert code == 1
     assert summary["status"] == "failed"
-    assert "2018-11-07-events.json line 3" in summary["error"]
+    assert expected in summary["error"]
+    assert "\n" not in summary["error"]
+    if at_copy:
+        assert set(kept_rows(isolated / "state").values()) == {0}
+    else:
+        assert leftovers(aws) == NOTHING
+    assert main(["teardown"]) == 0
     assert leftovers(aws) == NOTHING
     assert not (isolated / "state" / "pgdata" / "postmaster.pid").exists()
+
+
+def test_max_errors_skips_the_cut_line_and_reports_it(isolated: Path, aws: str) -> None:
+    """--max-errors 1: the run completes without the broken record, which the summary and report name."""
+    data = sample_copy(isolated)
+    where = cut_a_line(data)
+
+    code, summary = run("--data-dir", str(data), "--max-errors", "1", tmp=isolated)
+
+    assert code == 0, summary
+    assert summary["tables"]["staging_events"] == expected_counts(SAMPLE)["tables"]["staging_events"] - 1
+    [skipped] = summary["load_errors"]
+    assert f"{skipped['filename'].rsplit('/', 1)[1]} line {skipped['line_number']}" == where
+    assert "Invalid JSON" in skipped["err_reason"]
+    report = read_artifact(summary["flow_run_id"], "sparkify-report")
+    assert f"{where}: Invalid JSON" in report
+    assert leftovers(aws) == NOTHING
+
+
+def test_zero_byte_folder_key_fails_before_provisioning(
+    isolated: Path, aws: str, s3, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A console 'folder' under the events prefix in a real bucket: the AWS target stops before creating anything."""
+    upload_data_dir(s3, "udacity-dend", SAMPLE, ("song_data", "log_data"), ("log_json_path.json",))
+    s3.put_object(Bucket="udacity-dend", Key="log_data/2018/12/", Body=b"")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", aws)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+
+    code, summary = run("--target", "aws", "--allow-cidr", "127.0.0.1/32", tmp=isolated)
+
+    assert code == 1
+    assert "s3://udacity-dend/log_data/2018/12/ is a zero-byte object, a console 'folder' marker" in summary["error"]
+    assert leftovers(aws) == NOTHING
 
 
 def test_invalid_data_dir_is_rejected_before_any_call(isolated: Path, aws: str, capsys: pytest.CaptureFixture) -> None:
