@@ -16,30 +16,40 @@ from pathlib import Path
 from typing import Any, Literal
 
 from prefect import flow, get_run_logger
+from prefect.logging import get_logger
 from prefect.runtime import flow_run
 from pydantic import SecretStr, ValidationError
 
+from tasks import aws
 from tasks.checks import CHECKS, CheckResult, check_table
 from tasks.cluster import create_cluster, create_security_group, master_password, wait_for_cluster
 from tasks.iam import create_role
 from tasks.manifest import write_manifest
 from tasks.report import publish_report, summarize
+from tasks.plan import describe_plan
 from tasks.settings import Settings
 from tasks.sources import survey_sources
 from tasks.staging import copy_table, create_tables
 from tasks.target import Target, open_target
-from tasks.teardown import teardown, teardown_resources
+from tasks.teardown import delete_resources, tagged_clusters, teardown, teardown_resources
 from tasks.transforms import insert_table
 
-# Targets of runs in this process, so the cancellation and crash hooks can tear them down.
+# Runs of this process: targets not torn down yet, and runs whose teardown ran.
 _OPEN_TARGETS: dict[str, Target] = {}
+_TORN_DOWN: set[str] = set()
 
 
 def _teardown_on_abort(flow: Any, run: Any, state: Any) -> None:
-    """State hook: a cancelled or crashed run still deletes what it created."""
-    target = _OPEN_TARGETS.pop(str(run.id), None)
-    if target is not None:
-        teardown_resources(target)
+    """State hook: a cancelled or crashed run still deletes what it created.
+
+    Prefect may run it in another process than the run's (a worker cancelling a run), so it
+    rebuilds the target from the run's parameters when this process did not open it.
+    """
+    if str(run.id) in _TORN_DOWN:
+        return
+    settings = _settings(**run.parameters)
+    target = _OPEN_TARGETS.pop(str(run.id), None) or open_target(settings)
+    teardown_resources(target, settings.keep_cluster)
 
 
 def build_warehouse(target: Target, password: SecretStr, run_id: str) -> dict[str, Any]:
@@ -48,11 +58,12 @@ def build_warehouse(target: Target, password: SecretStr, run_id: str) -> dict[st
     target.prepare_sources()
     sources = survey_sources(target)
     role = create_role.submit(target, run_id)
-    group = create_security_group.submit(target, target.caller_cidr(), run_id)
+    cidr = target.caller_cidr()
+    group = create_security_group.submit(target, cidr, run_id)
     manifest = write_manifest.submit(target, sources, run_id)
-    create_cluster(target, role.result(), group.result(), password, run_id)
+    create_cluster(target, role.result(), group.result(), cidr, password, run_id)
     endpoint = wait_for_cluster(target)
-    dsn = target.dsn(endpoint.address, endpoint.port, password)
+    dsn = target.dsn(endpoint, password)
     create_tables(target, dsn)
 
     common = {"iam_role": role.result(), "region": s.region, "max_errors": s.max_errors}
@@ -106,7 +117,9 @@ def sparkify_etl(
     number_of_nodes: int | None = None,
     port: int | None = None,
     cluster_timeout_s: int | None = None,
+    connect_timeout_s: int | None = None,
     allow_cidr: str | None = None,
+    allow_any_ip: bool = False,
     aws_credentials_block: str | None = None,
     password_secret_block: str | None = None,
 ) -> dict[str, Any]:
@@ -121,8 +134,14 @@ def sparkify_etl(
     _OPEN_TARGETS[run_id] = opened
     try:
         summary = build_warehouse(opened, password, run_id)
+    except Exception as exc:
+        advice = aws.explain(exc)
+        if advice is None:
+            raise
+        raise RuntimeError(advice) from exc
     finally:
         _OPEN_TARGETS.pop(run_id, None)
+        _TORN_DOWN.add(run_id)
         # A teardown failure must not hide the ETL's own error; it fails the run only on success.
         cleanup = teardown(opened, keep_cluster, return_state=True)
     if cleanup.is_failed():
@@ -152,12 +171,31 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--number-of-nodes", type=int, help="nodes in the cluster (default 1)")
     parser.add_argument("--port", type=int, help="the cluster port (default 5439)")
     parser.add_argument("--cluster-timeout-s", type=int, help="seconds to wait for the cluster (default 1200)")
+    parser.add_argument("--connect-timeout-s", type=int, help="seconds to keep trying the cluster's endpoint (default 60)")
     parser.add_argument("--allow-cidr", help="aws target: the CIDR admitted on the cluster port (default: your public IP/32)")
+    parser.add_argument("--allow-any-ip", action="store_true", help="admit 0.0.0.0/0 on the cluster port (logs a warning)")
     parser.add_argument("--aws-credentials-block", help="a prefect-aws AwsCredentials block (default: boto3's chain)")
     parser.add_argument("--password-secret-block", help="a Prefect Secret block with the master password")
+    parser.add_argument("--plan", action="store_true", help="print what a run would create and cost, and create nothing")
     commands = parser.add_subparsers(dest="command")
-    commands.add_parser("teardown", help="delete the resources of a cluster a killed run left behind")
+    cleanup = commands.add_parser(
+        "teardown", help="delete what killed runs left: every resource tagged by this project, and --cluster-id's"
+    )
+    cleanup.add_argument("--run-id", help="only what the flow run with this id created")
     return parser
+
+
+def teardown_orphans(target: Target, run_id: str | None) -> list[str]:
+    """Delete the resources of every cluster id the project's tags name (only run `run_id`'s, if
+    given; else also `--cluster-id`'s, found by name), stop the target, return what is left."""
+    logger = get_logger("sparkify.teardown")
+    try:
+        cluster_ids = tagged_clusters(target, run_id) | (set() if run_id else {target.settings.cluster_id})
+        logger.info("Tearing down: %s", ", ".join(sorted(cluster_ids)) or "nothing found")
+        left = [what for cid in sorted(cluster_ids) for what in delete_resources(target.for_cluster(cid), False, logger)]
+    finally:
+        target.close()
+    return left
 
 
 def _one_sentence(exc: BaseException) -> str:
@@ -181,8 +219,11 @@ def main(argv: list[str] | None = None) -> int:
     except ValidationError as exc:
         print(f"sparkify: invalid parameter: {_one_sentence(exc)}", file=sys.stderr)
         return 2
+    if args.plan:
+        print(describe_plan(settings))
+        return 0
     if args.command == "teardown":
-        left = teardown_resources(open_target(settings))
+        left = teardown_orphans(open_target(settings), args.run_id)
         print("teardown: nothing left" if not left else f"teardown: could not delete {', '.join(left)}")
         return 1 if left else 0
     state = sparkify_etl(**params, return_state=True)

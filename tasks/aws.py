@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError, ConnectionError, EndpointConnectionError
+from botocore.exceptions import ClientError, ConnectionError, EndpointConnectionError, NoCredentialsError
 from prefect_aws import AwsClientParameters, AwsCredentials
 
 # botocore retries throttling and 5xx itself, briefly; Prefect's task retries add the longer waits.
@@ -35,6 +35,37 @@ NOT_FOUND_CODES = {
     "InvalidPermission.NotFound",
     "404",
 }
+
+_PERMISSIONS = "grant the permissions listed under 'Running against your AWS account' in the README"
+_CREDENTIALS = "check the credentials boto3 finds (environment, profile, instance role) or --aws-credentials-block"
+# What a user can do about an error AWS will keep returning however often it is retried.
+ADVICE = {
+    "AccessDenied": _PERMISSIONS,
+    "AccessDeniedException": _PERMISSIONS,
+    "UnauthorizedOperation": _PERMISSIONS,
+    "UnauthorizedAccess": _PERMISSIONS,
+    "InvalidClientTokenId": _CREDENTIALS,
+    "SignatureDoesNotMatch": _CREDENTIALS,
+    "AuthFailure": _CREDENTIALS,
+    "ExpiredToken": "refresh your session credentials and run again",
+    "ClusterQuotaExceeded": "delete clusters you no longer need or ask AWS for a higher Redshift quota",
+    "NumberOfNodesQuotaExceeded": "use fewer nodes or ask AWS for a higher Redshift node quota",
+    "InsufficientClusterCapacity": "try another --node-type or region, or run again later",
+}
+
+
+def explain(exc: BaseException) -> str | None:
+    """One sentence saying what AWS refused and what to do, or None if `exc` is not AWS's refusal."""
+    if isinstance(exc, NoCredentialsError):
+        return f"no AWS credentials found; {_CREDENTIALS}"
+    if not isinstance(exc, ClientError):
+        return None
+    code = error_code(exc)
+    advice = ADVICE.get(code) or ADVICE.get(code.removesuffix("Fault"))
+    if advice is None and code.startswith("InvalidParameter"):
+        advice = "check the parameters of the run against the AWS limits"
+    message = exc.response.get("Error", {}).get("Message", "").rstrip(".")
+    return f"AWS refused {exc.operation_name} ({code}: {message}); {advice or 'see the AWS documentation for this code'}"
 
 
 def credentials(

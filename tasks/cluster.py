@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 import string
 import time
-from dataclasses import dataclass
 
 from prefect import get_run_logger, task
 from pydantic import SecretStr
@@ -13,23 +13,13 @@ from pydantic import SecretStr
 from tasks.aws import is_not_found
 from tasks.retry import RETRYING
 from tasks.settings import check_password_policy
-from tasks.target import PROJECT_TAG, Target
+from tasks.target import PROJECT_TAG, Endpoint, Target
 
 POLL_SECONDS = {"local": 0.2, "aws": 15.0}
 
 
-@dataclass(frozen=True)
-class Endpoint:
-    address: str
-    port: int
-
-
 def security_group_name(cluster_id: str) -> str:
     return f"{cluster_id}-ingress"
-
-
-def _tags(run_id: str) -> list[dict[str, str]]:
-    return [{"Key": "Project", "Value": PROJECT_TAG}, {"Key": "FlowRunId", "Value": run_id}]
 
 
 def _find_security_group(ec2, vpc_id: str, name: str) -> dict | None:
@@ -59,7 +49,7 @@ def create_security_group(target: Target, cidr: str, run_id: str) -> str:
             GroupName=name,
             Description=f"Redshift {s.cluster_id}: port {s.port} from {cidr}",
             VpcId=vpc_id,
-            TagSpecifications=[{"ResourceType": "security-group", "Tags": _tags(run_id)}],
+            TagSpecifications=[{"ResourceType": "security-group", "Tags": target.tags(run_id)}],
         )["GroupId"]
     else:
         group_id = group["GroupId"]
@@ -69,34 +59,78 @@ def create_security_group(target: Target, cidr: str, run_id: str) -> str:
     except ec2.exceptions.ClientError as exc:
         if "Duplicate" not in exc.response["Error"]["Code"]:
             raise
-    get_run_logger().info("Security group %s admits %s on port %d", group_id, cidr, s.port)
+    logger = get_run_logger()
+    logger.info("Security group %s admits %s on port %d", group_id, cidr, s.port)
+    if ipaddress.ip_network(cidr).prefixlen == 0:
+        logger.warning("Port %d of cluster %s is open to the whole internet (--allow-any-ip)", s.port, s.cluster_id)
     return group_id
 
 
+# Address space a VPC (or a host on the same machine) uses: clients there need no public endpoint.
+_VPC_RANGES = [ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8")]
+
+
+def publicly_accessible(cidr: str) -> bool:
+    """A public endpoint only when clients in the admitted CIDR are outside any VPC's private ranges."""
+    network = ipaddress.ip_network(cidr)
+    return not any(network.version == r.version and network.subnet_of(r) for r in _VPC_RANGES)
+
+
 @task(**RETRYING)
-def create_cluster(target: Target, role_arn: str, security_group_id: str, password: SecretStr, run_id: str) -> None:
-    """Start creating the cluster, or adopt one of the same identifier."""
+def create_cluster(
+    target: Target, role_arn: str, security_group_id: str, cidr: str, password: SecretStr, run_id: str
+) -> None:
+    """Start creating the cluster, or adopt this project's cluster of the same identifier."""
     redshift = target.client("redshift")
     s = target.settings
+    logger = get_run_logger()
+    public = publicly_accessible(cidr)
+    logger.info(
+        "Cluster %s %s: %s",
+        s.cluster_id,
+        "gets a public endpoint" if public else "stays inside its VPC",
+        f"clients in {cidr} are outside the VPC" if public else f"{cidr} is a private range",
+    )
+    settings = dict(
+        NodeType=s.node_type,
+        NumberOfNodes=s.number_of_nodes,
+        DBName=s.db_name,
+        Port=s.port,
+        MasterUsername=s.master_user,
+    )
     try:
         redshift.create_cluster(
             ClusterIdentifier=s.cluster_id,
             ClusterType="single-node" if s.number_of_nodes == 1 else "multi-node",
-            NodeType=s.node_type,
-            **({"NumberOfNodes": s.number_of_nodes} if s.number_of_nodes > 1 else {}),
-            DBName=s.db_name,
-            Port=s.port,
-            MasterUsername=s.master_user,
+            **{k: v for k, v in settings.items() if k != "NumberOfNodes" or s.number_of_nodes > 1},
             MasterUserPassword=password.get_secret_value(),
             IamRoles=[role_arn],
             VpcSecurityGroupIds=[security_group_id],
             Encrypted=True,
-            PubliclyAccessible=True,
-            Tags=_tags(run_id),
+            PubliclyAccessible=public,
+            Tags=target.tags(run_id),
         )
-        get_run_logger().info("Creating cluster %s (%d x %s)", s.cluster_id, s.number_of_nodes, s.node_type)
+        logger.info("Creating cluster %s (%d x %s)", s.cluster_id, s.number_of_nodes, s.node_type)
+        return
     except redshift.exceptions.ClusterAlreadyExistsFault:
-        get_run_logger().info("Cluster %s exists already; adopting it", s.cluster_id)
+        pass
+    existing = redshift.describe_clusters(ClusterIdentifier=s.cluster_id)["Clusters"][0]
+    if {"Key": "Project", "Value": PROJECT_TAG} not in existing.get("Tags", []):
+        raise ValueError(
+            f"cluster {s.cluster_id} exists and was not created by {PROJECT_TAG}; it is left alone: "
+            "choose another --cluster-id"
+        )
+    # The port is known once the endpoint is; a cluster still being created has none yet.
+    found = {k: existing.get(k) for k in settings} | {"Port": existing.get("Endpoint", {}).get("Port", s.port)}
+    differs = [f"{k} {found[k]} (wanted {v})" for k, v in settings.items() if found[k] != v]
+    if differs:
+        raise ValueError(
+            f"cluster {s.cluster_id}, left by an earlier run, has other settings: {', '.join(differs)}; "
+            "delete it with `python flows/sparkify.py --target aws teardown` or choose another --cluster-id"
+        )
+    # This run's password is new; the adopted cluster must accept it.
+    redshift.modify_cluster(ClusterIdentifier=s.cluster_id, MasterUserPassword=password.get_secret_value())
+    logger.info("Cluster %s was left by an earlier run; adopting it", s.cluster_id)
 
 
 @task(**RETRYING)
@@ -114,7 +148,8 @@ def wait_for_cluster(target: Target) -> Endpoint:
             logger.info("Cluster %s is %s", s.cluster_id, status)
             last = status
         if status == "available" and cluster.get("Endpoint"):
-            return Endpoint(cluster["Endpoint"]["Address"], int(cluster["Endpoint"]["Port"]))
+            groups = ", ".join(g["VpcSecurityGroupId"] for g in cluster.get("VpcSecurityGroups", [])) or "none"
+            return Endpoint(cluster["Endpoint"]["Address"], int(cluster["Endpoint"]["Port"]), groups)
         if time.monotonic() > deadline:
             raise TimeoutError(
                 f"cluster {s.cluster_id} was not available after {s.cluster_timeout_s} s (still {status}); "

@@ -12,6 +12,8 @@ from tasks.retry import RETRYING
 from tasks.target import PROJECT_TAG, Target
 
 POLICY_NAME = "read-source-and-manifest"
+# Every role of the project lives under this path, so teardown lists them in one request.
+ROLE_PATH = f"/{PROJECT_TAG}/"
 
 
 def role_name(cluster_id: str) -> str:
@@ -49,7 +51,8 @@ def create_role(target: Target, run_id: str) -> str:
             RoleName=name,
             AssumeRolePolicyDocument=json.dumps(trust_policy()),
             Description="Lets Redshift read the Sparkify source and manifest buckets",
-            Tags=[{"Key": "Project", "Value": PROJECT_TAG}, {"Key": "FlowRunId", "Value": run_id}],
+            Path=ROLE_PATH,
+            Tags=target.tags(run_id),
         )["Role"]["Arn"]
     except iam.exceptions.EntityAlreadyExistsException:
         iam.update_assume_role_policy(RoleName=name, PolicyDocument=json.dumps(trust_policy()))

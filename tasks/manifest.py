@@ -9,15 +9,16 @@ from prefect import get_run_logger, task
 from tasks.aws import bucket_location, is_not_found
 from tasks.retry import RETRYING
 from tasks.sources import Sources
-from tasks.target import PROJECT_TAG, Target
+from tasks.target import Target
 
 MANIFEST_KEY = "manifests/song_data.manifest"
+MANIFEST_BUCKET_MARK = "-manifests-"
 
 
 def bucket_name(target: Target) -> str:
     """Unique per account and region, derived from the cluster id."""
     account = target.client("sts").get_caller_identity()["Account"]
-    return f"{target.settings.cluster_id}-manifests-{account}-{target.settings.region}"
+    return f"{target.settings.cluster_id}{MANIFEST_BUCKET_MARK}{account}-{target.settings.region}"
 
 
 @task(**RETRYING)
@@ -45,7 +46,7 @@ def write_manifest(target: Target, sources: Sources, run_id: str) -> str:
     )
     s3.put_bucket_tagging(
         Bucket=bucket,
-        Tagging={"TagSet": [{"Key": "Project", "Value": PROJECT_TAG}, {"Key": "FlowRunId", "Value": run_id}]},
+        Tagging={"TagSet": target.tags(run_id)},
     )
     entries = [{"url": sources.url(o), "mandatory": True} for o in sources.songs]
     s3.put_object(Bucket=bucket, Key=MANIFEST_KEY, Body=json.dumps({"entries": entries}).encode())

@@ -50,9 +50,13 @@ class Settings(BaseSettings):
     master_user: str = "sparkify_admin"
     port: int = Field(default=5439, ge=1150, le=65535)
     cluster_timeout_s: int = Field(default=1200, gt=0)
+    # How long to keep trying to reach the cluster's endpoint before failing.
+    connect_timeout_s: int = Field(default=60, gt=0)
     keep_cluster: bool = False
     # Who may reach the cluster port; by default this machine's public IP as a /32.
     allow_cidr: str | None = None
+    # The whole internet on the cluster port: only when asked for by name.
+    allow_any_ip: bool = False
     max_errors: int = Field(default=0, ge=0)
 
     # Credentials: the boto3 chain unless a prefect-aws AwsCredentials block is named.
@@ -88,6 +92,19 @@ class Settings(BaseSettings):
         if value not in NODE_TYPES:
             raise ValueError(f"unknown node type {value!r}: choose one of {', '.join(NODE_TYPES)}")
         return value
+
+    @model_validator(mode="after")
+    def _any_ip_only_when_asked(self) -> Settings:
+        if self.allow_any_ip:
+            if self.allow_cidr not in (None, "0.0.0.0/0"):
+                raise ValueError("--allow-any-ip and --allow-cidr contradict each other: pass one of them")
+            self.allow_cidr = "0.0.0.0/0"
+        elif self.allow_cidr is not None and ipaddress.ip_network(self.allow_cidr).prefixlen == 0:
+            raise ValueError(
+                f"--allow-cidr {self.allow_cidr} admits the whole internet to the cluster port; "
+                "pass --allow-any-ip instead if that is really meant"
+            )
+        return self
 
     @model_validator(mode="after")
     def _data_dir_layout(self) -> Settings:

@@ -6,8 +6,10 @@ that API, in the engine that runs Redshift SQL, and in how a cluster's endpoint 
 
 from __future__ import annotations
 
+import copy
 import logging
 import urllib.request
+from dataclasses import dataclass
 from typing import Any
 
 from prefect_aws import AwsCredentials
@@ -22,6 +24,15 @@ from tasks.warehouse import Dsn
 PROJECT_TAG = "sparkify-dwh"
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where a cluster listens, and the security groups that decide who may connect."""
+
+    address: str
+    port: int
+    security_groups: str
 
 
 def detect_public_cidr() -> str:
@@ -50,10 +61,35 @@ class Target:
     def client(self, service: str) -> Any:
         return aws.client(self.creds, service)
 
-    def dsn(self, address: str, port: int, password: SecretStr) -> Dsn:
-        """How to connect to the cluster whose endpoint is `address:port`."""
+    def for_cluster(self, cluster_id: str) -> Target:
+        """This target, addressing the resources of another cluster id."""
+        other = copy.copy(self)
+        other.settings = self.settings.model_copy(update={"cluster_id": cluster_id})
+        return other
+
+    def tags(self, run_id: str) -> list[dict[str, str]]:
+        """The tags of every resource a run creates: `teardown --run-id` finds orphans by them."""
+        return [
+            {"Key": "Project", "Value": PROJECT_TAG},
+            {"Key": "FlowRunId", "Value": run_id},
+            {"Key": "ClusterId", "Value": self.settings.cluster_id},
+        ]
+
+    def dsn(self, endpoint: Endpoint, password: SecretStr) -> Dsn:
+        """How to connect to the cluster at `endpoint`."""
         s = self.settings
-        return Dsn(host=address, port=port, dbname=s.db_name, user=s.master_user, password=password)
+        return Dsn(
+            host=endpoint.address,
+            port=endpoint.port,
+            dbname=s.db_name,
+            user=s.master_user,
+            password=password,
+            connect_timeout_s=s.connect_timeout_s,
+            unreachable_hint=(
+                f"check that security group {endpoint.security_groups} admits {self.caller_cidr()} on TCP port "
+                f"{endpoint.port}, and that nothing between here and AWS blocks that port"
+            ),
+        )
 
     def caller_cidr(self) -> str:
         """The CIDR the cluster's ingress rule admits."""
@@ -86,10 +122,10 @@ class LocalTarget(Target):
         )
         logger.info("Local S3 at %s holds %d objects from %s", self.stack.endpoint_url, count, s.data_dir)
 
-    def dsn(self, address: str, port: int, password: SecretStr) -> Dsn:
+    def dsn(self, endpoint: Endpoint, password: SecretStr) -> Dsn:
         s = self.settings
         backing = self.stack.back_cluster(s.cluster_id, s.master_user, password.get_secret_value())
-        return Dsn(password=password, **backing)
+        return Dsn(password=password, connect_timeout_s=s.connect_timeout_s, **backing)
 
     def caller_cidr(self) -> str:
         return "127.0.0.1/32"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -26,7 +27,9 @@ class Dsn(BaseModel):
     dbname: str
     user: str
     password: SecretStr
-    connect_timeout_s: int = 30
+    # Attempts to connect stop after this long: a closed port or an unresolvable name is no blip.
+    connect_timeout_s: int = 60
+    unreachable_hint: str = "check that the warehouse is running"
 
     def url(self) -> str:
         """A connection URL without the password, safe to print."""
@@ -70,19 +73,46 @@ class Session:
         return row[0] if row else None
 
 
+_RETRY_PAUSE_S = 2
+
+
+class WarehouseUnreachable(RuntimeError):
+    """No answer from the endpoint within the connect timeout; retrying the task would not help."""
+
+
+def _open(dsn: Dsn) -> psycopg.Connection:
+    """Connect, trying again for up to `dsn.connect_timeout_s` while the endpoint does not answer."""
+    deadline = time.monotonic() + dsn.connect_timeout_s
+    while True:
+        remaining = deadline - time.monotonic()
+        try:
+            return psycopg.connect(
+                host=dsn.host,
+                port=dsn.port,
+                dbname=dsn.dbname,
+                user=dsn.user,
+                password=dsn.password.get_secret_value(),
+                connect_timeout=max(2, int(min(remaining, 15))),
+                application_name="sparkify-dwh",
+                autocommit=True,
+            )
+        except psycopg.OperationalError as exc:
+            # The server answered (wrong password, no such database): waiting will not change that.
+            if exc.sqlstate is not None:
+                raise
+            if time.monotonic() + _RETRY_PAUSE_S >= deadline:
+                reason = str(exc).strip().splitlines()[-1].rstrip(".")
+                raise WarehouseUnreachable(
+                    f"cannot reach the warehouse at {dsn.host}:{dsn.port} within {dsn.connect_timeout_s} s "
+                    f"({reason}); {dsn.unreachable_hint}"
+                ) from None
+            time.sleep(_RETRY_PAUSE_S)
+
+
 @contextmanager
 def connect(dsn: Dsn, engine: Redshift | LocalPostgres) -> Iterator[Session]:
     """A session that commits when the block ends and rolls back if it raises."""
-    conn = psycopg.connect(
-        host=dsn.host,
-        port=dsn.port,
-        dbname=dsn.dbname,
-        user=dsn.user,
-        password=dsn.password.get_secret_value(),
-        connect_timeout=dsn.connect_timeout_s,
-        application_name="sparkify-dwh",
-        autocommit=True,
-    )
+    conn = _open(dsn)
     try:
         with conn.transaction():
             yield Session(conn, engine)
