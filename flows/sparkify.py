@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from prefect import flow, get_run_logger
+from prefect.futures import PrefectFuture, wait
 from prefect.logging import get_logger
 from prefect.runtime import flow_run
 from pydantic import SecretStr, ValidationError
@@ -52,38 +53,44 @@ def _teardown_on_abort(flow: Any, run: Any, state: Any) -> None:
     teardown_resources(target, settings.keep_cluster)
 
 
-def build_warehouse(target: Target, password: SecretStr, run_id: str) -> dict[str, Any]:
-    """Provision, load, transform and check; return the run's summary."""
+def build_warehouse(target: Target, password: SecretStr, run_id: str, inflight: list[PrefectFuture]) -> dict[str, Any]:
+    """Provision, load, transform and check; return the run's summary. Every task submitted is
+    added to `inflight`, so teardown can wait for it instead of racing a creation."""
+
+    def submit(task: Any, *args: Any, **kwargs: Any) -> PrefectFuture:
+        inflight.append(task.submit(*args, **kwargs))
+        return inflight[-1]
+
     s = target.settings
     target.prepare_sources()
     sources = survey_sources(target)
-    role = create_role.submit(target, run_id)
+    role = submit(create_role, target, run_id)
     cidr = target.caller_cidr()
-    group = create_security_group.submit(target, cidr, run_id)
-    manifest = write_manifest.submit(target, sources, run_id)
+    group = submit(create_security_group, target, cidr, run_id)
+    manifest = submit(write_manifest, target, sources, run_id)
     create_cluster(target, role.result(), group.result(), cidr, password, run_id)
     endpoint = wait_for_cluster(target)
     dsn = target.dsn(endpoint, password)
     create_tables(target, dsn)
 
     common = {"iam_role": role.result(), "region": s.region, "max_errors": s.max_errors}
-    events = copy_table.submit(
-        target, dsn, "staging_events",
+    events = submit(
+        copy_table, target, dsn, "staging_events",
         {**common, "source": f"s3://{s.source_bucket}/{s.log_prefix}",
          "jsonpaths": f"s3://{s.source_bucket}/{s.log_jsonpaths_key}"},
     )
-    songs = copy_table.submit(target, dsn, "staging_songs", {**common, "manifest": manifest.result()})
+    songs = submit(copy_table, target, dsn, "staging_songs", {**common, "manifest": manifest.result()})
     staged = [events, songs]
 
-    inserts = {name: insert_table.submit(target, dsn, name, wait_for=staged) for name in ("songs", "artists", "users")}
-    inserts["songplays"] = insert_table.submit(target, dsn, "songplays", wait_for=[inserts["songs"], inserts["artists"]])
-    inserts["time"] = insert_table.submit(target, dsn, "time", wait_for=[inserts["songplays"]])
+    inserts = {name: submit(insert_table, target, dsn, name, wait_for=staged) for name in ("songs", "artists", "users")}
+    inserts["songplays"] = submit(insert_table, target, dsn, "songplays", wait_for=[inserts["songs"], inserts["artists"]])
+    inserts["time"] = submit(insert_table, target, dsn, "time", wait_for=[inserts["songplays"]])
     loads = {"staging_events": events.result(), "staging_songs": songs.result()}
     skipped = [e for load in loads.values() for e in load.skipped]
     tables = {name: load.rows for name, load in loads.items()}
     tables |= {name: future.result() for name, future in inserts.items()}
 
-    check_futures = [check_table.submit(target, dsn, table) for table in CHECKS]
+    check_futures = [submit(check_table, target, dsn, table) for table in CHECKS]
     checks: list[CheckResult] = [r for f in check_futures for r in f.result()]
     report = publish_report(target, dsn, tables, checks, [f"{e.tbl}: {e.describe()}" for e in skipped])
     failed = [c.name for c in checks if not c.passed]
@@ -132,14 +139,16 @@ def sparkify_etl(
     run_id = flow_run.id or "local"
     opened = open_target(settings)
     _OPEN_TARGETS[run_id] = opened
+    inflight: list[PrefectFuture] = []
     try:
-        summary = build_warehouse(opened, password, run_id)
+        summary = build_warehouse(opened, password, run_id, inflight)
     except Exception as exc:
         advice = aws.explain(exc)
         if advice is None:
             raise
         raise RuntimeError(advice) from exc
     finally:
+        wait(inflight)
         _OPEN_TARGETS.pop(run_id, None)
         _TORN_DOWN.add(run_id)
         # A teardown failure must not hide the ETL's own error; it fails the run only on success.
@@ -231,7 +240,11 @@ def main(argv: list[str] | None = None) -> int:
     if state.is_completed():
         summary = result
     else:
-        summary = {"status": "failed", "error": _one_sentence(result) if isinstance(result, BaseException) else state.message}
+        summary = {
+            "status": "failed",
+            "flow_run_id": str(state.state_details.flow_run_id),
+            "error": _one_sentence(result) if isinstance(result, BaseException) else state.message,
+        }
         print(f"sparkify: the run failed: {summary['error']}", file=sys.stderr)
     if args.summary_json:
         args.summary_json.write_text(json.dumps(summary, indent=2, default=str))

@@ -190,7 +190,10 @@ def iter_data_files(data_dir: Path, prefixes: tuple[str, ...]) -> Iterator[tuple
 
 def upload_data_dir(s3: Any, bucket: str, data_dir: Path, prefixes: tuple[str, ...], extra: tuple[str, ...]) -> int:
     """Fill `bucket` from `data_dir`, parallel PUTs since each request costs milliseconds."""
-    s3.create_bucket(Bucket=bucket, **bucket_location(s3.meta.region_name))
+    try:
+        s3.create_bucket(Bucket=bucket, **bucket_location(s3.meta.region_name))
+    except s3.exceptions.BucketAlreadyOwnedByYou:
+        pass
     files = list(iter_data_files(data_dir, prefixes)) + [(data_dir / k, k) for k in extra if (data_dir / k).is_file()]
     with ThreadPoolExecutor(UPLOAD_THREADS) as pool:
         list(pool.map(lambda item: s3.put_object(Bucket=bucket, Key=item[1], Body=item[0].read_bytes()), files))

@@ -78,6 +78,6 @@ def teardown(target: Target, keep_cluster: bool = False) -> None:
     left = teardown_resources(target, keep_cluster, get_run_logger())
     if left:
         raise RuntimeError(
-            f"teardown left {', '.join(left)} of cluster {target.settings.cluster_id}; "
+            f"teardown left the {', '.join(left)}; "
             "run `python flows/sparkify.py teardown` to retry"
         )

@@ -47,6 +47,10 @@ def load_sql(name: str) -> str:
     return path.read_text()
 
 
+class SqlError(RuntimeError):
+    """A statement of a SQL file failed: the data or the SQL is wrong, so it is not retried."""
+
+
 class Session:
     """One connection in one transaction, running Redshift SQL through the target's engine."""
 
@@ -59,7 +63,12 @@ class Session:
         script = load_sql(name)
         if params:
             script = sql.SQL(script).format(**{k: sql.Literal(v) for k, v in params.items()}).as_string(self.conn)
-        results = [self.engine.execute(self.conn, s) for s in split_statements(script)]
+        try:
+            results = [self.engine.execute(self.conn, s) for s in split_statements(script)]
+        except psycopg.OperationalError:
+            raise  # the connection, not the SQL: worth a retry
+        except psycopg.Error as exc:
+            raise SqlError(f"sql/{name}.sql failed on the warehouse: {exc.diag.message_primary or exc}") from exc
         return [r for r in results if r is not None]
 
     def query(self, statement: str | sql.Composable, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:

@@ -10,6 +10,7 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -50,6 +51,14 @@ def aws(moto_endpoint: str) -> Iterator[str]:
     requests.post(f"{moto_endpoint}/moto-api/reset", timeout=10)
     yield moto_endpoint
     requests.post(f"{moto_endpoint}/moto-api/reset", timeout=10)
+
+
+@pytest.fixture
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, aws: str) -> Path:
+    """Keep the run's warehouse and report under tmp_path; start from a clean moto state."""
+    monkeypatch.setenv("SPARKIFY_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("SPARKIFY_RESULTS_DIR", str(tmp_path / "results"))
+    return tmp_path
 
 
 @pytest.fixture

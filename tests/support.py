@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -28,3 +30,33 @@ def read_artifact(flow_run_id: str, key: str) -> str:
             flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])),
         )
     return str(artifact.data)
+
+
+def leftovers(endpoint: str) -> dict[str, list[str]]:
+    """What the run created that still exists in moto (the source bucket is the emulated input)."""
+    iam, redshift, ec2, s3 = (client(endpoint, s) for s in ("iam", "redshift", "ec2", "s3"))
+    return {
+        "roles": [r["RoleName"] for r in iam.list_roles()["Roles"]],
+        "clusters": [c["ClusterIdentifier"] for c in redshift.describe_clusters()["Clusters"]],
+        "security_groups": [g["GroupName"] for g in ec2.describe_security_groups()["SecurityGroups"] if g["GroupName"] != "default"],
+        "buckets": [b["Name"] for b in s3.list_buckets()["Buckets"] if b["Name"] != "udacity-dend"],
+    }
+
+
+NOTHING = {"roles": [], "clusters": [], "security_groups": [], "buckets": []}
+
+
+def run(*args: str, tmp: Path) -> tuple[int, dict]:
+    """The command line, in this process; return its exit status and its --summary-json."""
+    from flows.sparkify import main
+
+    summary = tmp / "summary.json"
+    code = main([*args, "--summary-json", str(summary)])
+    return code, json.loads(summary.read_text())
+
+
+def sample_copy(tmp: Path) -> Path:
+    """A copy of the sample under `tmp`, for a test to spoil."""
+    data = tmp / "data"
+    shutil.copytree(SAMPLE, data)
+    return data

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from psycopg import sql
 from flows.sparkify import main
 from tasks.local_stack import start_postgres, upload_data_dir
 from tests.expected import expected_counts
-from tests.support import SAMPLE, client, read_artifact
+from tests.support import NOTHING, SAMPLE, leftovers, read_artifact, run, sample_copy
 
 # The issue's figures for the bundled sample; the same numbers must also come out of the data.
 SAMPLE_FIGURES = {
@@ -29,34 +28,6 @@ SAMPLE_FIGURES = {
     "songplays_matched": 1,
     "users_by_level": {"free": 75, "paid": 22},
 }
-
-
-@pytest.fixture
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, aws: str) -> Path:
-    """Keep the run's warehouse and report under tmp_path; start from a clean moto state."""
-    monkeypatch.setenv("SPARKIFY_STATE_DIR", str(tmp_path / "state"))
-    monkeypatch.setenv("SPARKIFY_RESULTS_DIR", str(tmp_path / "results"))
-    return tmp_path
-
-
-def leftovers(endpoint: str) -> dict[str, list[str]]:
-    """What the run created that still exists in moto (the source bucket is the emulated input)."""
-    iam, redshift, ec2, s3 = (client(endpoint, s) for s in ("iam", "redshift", "ec2", "s3"))
-    return {
-        "roles": [r["RoleName"] for r in iam.list_roles()["Roles"]],
-        "clusters": [c["ClusterIdentifier"] for c in redshift.describe_clusters()["Clusters"]],
-        "security_groups": [g["GroupName"] for g in ec2.describe_security_groups()["SecurityGroups"] if g["GroupName"] != "default"],
-        "buckets": [b["Name"] for b in s3.list_buckets()["Buckets"] if b["Name"] != "udacity-dend"],
-    }
-
-
-NOTHING = {"roles": [], "clusters": [], "security_groups": [], "buckets": []}
-
-
-def run(*args: str, tmp: Path) -> tuple[int, dict]:
-    summary = tmp / "summary.json"
-    code = main([*args, "--summary-json", str(summary)])
-    return code, json.loads(summary.read_text())
 
 
 def test_sample_end_to_end(isolated: Path, aws: str) -> None:
@@ -91,12 +62,6 @@ def test_other_dataset_gives_its_own_counts(isolated: Path, aws: str) -> None:
     assert code == 0, summary
     assert {k: summary[k] for k in ("tables", "songplays_matched", "users_by_level")} == expected_counts(data)
     assert summary["tables"]["staging_events"] < SAMPLE_FIGURES["tables"]["staging_events"]
-
-
-def sample_copy(tmp: Path) -> Path:
-    data = tmp / "data"
-    shutil.copytree(SAMPLE, data)
-    return data
 
 
 def cut_a_line(data: Path) -> str:

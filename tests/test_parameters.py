@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from flows.sparkify import main
-from tests.test_flow import NOTHING, leftovers
+from tests.support import NOTHING, leftovers
 
 
 @pytest.mark.parametrize(
