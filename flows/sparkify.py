@@ -23,7 +23,15 @@ from pydantic import SecretStr, ValidationError
 
 from tasks import aws
 from tasks.checks import CHECKS, CheckResult, check_table
-from tasks.cluster import create_cluster, create_security_group, master_password, wait_for_cluster
+from tasks.cluster import (
+    create_cluster,
+    create_security_group,
+    describe_cluster,
+    is_ours,
+    master_password,
+    reuse_cluster,
+    wait_for_cluster,
+)
 from tasks.iam import create_role
 from tasks.manifest import write_manifest
 from tasks.report import publish_report, summarize
@@ -61,18 +69,29 @@ def build_warehouse(target: Target, password: SecretStr, run_id: str, inflight: 
         inflight.append(task.submit(*args, **kwargs))
         return inflight[-1]
 
-    s = target.settings
     target.prepare_sources()
     sources = survey_sources(target)
+    existing = describe_cluster(target)
+    reusing = existing is not None and not is_ours(existing)
+    if reusing and not target.settings.password_secret_block:
+        raise ValueError(
+            f"cluster {target.settings.cluster_id} exists and was not created by this project: to load into it, "
+            "name a Secret block holding its master password with --password-secret-block; "
+            "to build a new cluster, choose another --cluster-id"
+        )
     role = submit(create_role, target, run_id)
-    cidr = target.caller_cidr()
-    group = submit(create_security_group, target, cidr, run_id)
     manifest = submit(write_manifest, target, sources, run_id)
-    create_cluster(target, role.result(), group.result(), cidr, password, run_id)
+    if reusing:
+        target = reuse_cluster(target, existing, role.result())
+    else:
+        cidr = target.caller_cidr()
+        group = submit(create_security_group, target, cidr, run_id)
+        create_cluster(target, role.result(), group.result(), cidr, password, run_id)
     endpoint = wait_for_cluster(target)
     dsn = target.dsn(endpoint, password)
     create_tables(target, dsn)
 
+    s = target.settings
     common = {"iam_role": role.result(), "region": s.region, "max_errors": s.max_errors}
     events = submit(
         copy_table, target, dsn, "staging_events",
@@ -201,7 +220,7 @@ def teardown_orphans(target: Target, run_id: str | None) -> list[str]:
     try:
         cluster_ids = tagged_clusters(target, run_id) | (set() if run_id else {target.settings.cluster_id})
         logger.info("Tearing down: %s", ", ".join(sorted(cluster_ids)) or "nothing found")
-        left = [what for cid in sorted(cluster_ids) for what in delete_resources(target.for_cluster(cid), False, logger)]
+        left = [what for cid in sorted(cluster_ids) for what in delete_resources(target.with_settings(cluster_id=cid), False, logger)]
     finally:
         target.close()
     return left

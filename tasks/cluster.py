@@ -76,6 +76,36 @@ def publicly_accessible(cidr: str) -> bool:
     return not any(network.version == r.version and network.subnet_of(r) for r in _VPC_RANGES)
 
 
+def describe_cluster(target: Target) -> dict | None:
+    """The cluster of `target.settings.cluster_id`, or None if there is none."""
+    try:
+        return target.client("redshift").describe_clusters(ClusterIdentifier=target.settings.cluster_id)["Clusters"][0]
+    except Exception as exc:
+        if is_not_found(exc):
+            return None
+        raise
+
+
+def is_ours(resource: dict) -> bool:
+    """Tagged by this project: only such a cluster or security group is ever deleted or adopted."""
+    return {"Key": "Project", "Value": PROJECT_TAG} in resource.get("Tags", [])
+
+
+@task(**RETRYING)
+def reuse_cluster(target: Target, cluster: dict, role_arn: str) -> Target:
+    """Load into a cluster this project did not create: give it the run's read role, provision
+    nothing else, and return the target addressing its database and master user."""
+    s = target.settings
+    redshift = target.client("redshift")
+    if role_arn not in [r["IamRoleArn"] for r in cluster.get("IamRoles", [])]:
+        redshift.modify_cluster_iam_roles(ClusterIdentifier=s.cluster_id, AddIamRoles=[role_arn])
+    get_run_logger().info(
+        "Reusing cluster %s (%d x %s): it is yours and is never deleted; its network rules are yours to manage",
+        s.cluster_id, cluster["NumberOfNodes"], cluster["NodeType"],
+    )
+    return target.with_settings(master_user=cluster["MasterUsername"], db_name=cluster["DBName"])
+
+
 @task(**RETRYING)
 def create_cluster(
     target: Target, role_arn: str, security_group_id: str, cidr: str, password: SecretStr, run_id: str
@@ -114,12 +144,7 @@ def create_cluster(
         return
     except redshift.exceptions.ClusterAlreadyExistsFault:
         pass
-    existing = redshift.describe_clusters(ClusterIdentifier=s.cluster_id)["Clusters"][0]
-    if {"Key": "Project", "Value": PROJECT_TAG} not in existing.get("Tags", []):
-        raise ValueError(
-            f"cluster {s.cluster_id} exists and was not created by {PROJECT_TAG}; it is left alone: "
-            "choose another --cluster-id"
-        )
+    existing = describe_cluster(target) or {}
     # The port is known once the endpoint is; a cluster still being created has none yet.
     found = {k: existing.get(k) for k in settings} | {"Port": existing.get("Endpoint", {}).get("Port", s.port)}
     differs = [f"{k} {found[k]} (wanted {v})" for k, v in settings.items() if found[k] != v]
@@ -147,21 +172,27 @@ def wait_for_cluster(target: Target) -> Endpoint:
         if status != last:
             logger.info("Cluster %s is %s", s.cluster_id, status)
             last = status
-        if status == "available" and cluster.get("Endpoint"):
+        # A role being added or removed is not usable by COPY yet.
+        roles_ready = all(r.get("ApplyStatus", "in-sync") == "in-sync" for r in cluster.get("IamRoles", []))
+        if status == "available" and cluster.get("Endpoint") and roles_ready:
             groups = ", ".join(g["VpcSecurityGroupId"] for g in cluster.get("VpcSecurityGroups", [])) or "none"
             return Endpoint(cluster["Endpoint"]["Address"], int(cluster["Endpoint"]["Port"]), groups)
         if time.monotonic() > deadline:
             raise TimeoutError(
                 f"cluster {s.cluster_id} was not available after {s.cluster_timeout_s} s (still {status}); "
-                "it is being torn down. Raise --cluster-timeout or check the Redshift console"
+                "it is being torn down. Raise --cluster-timeout-s or check the Redshift console"
             )
         time.sleep(POLL_SECONDS[target.name])
 
 
 def delete_cluster(target: Target) -> None:
-    """Delete the cluster without a final snapshot and wait until it is gone; gone already is success."""
+    """Delete the cluster without a final snapshot and wait until it is gone; gone already is
+    success, and a cluster this project did not create is never deleted."""
     redshift = target.client("redshift")
     cluster_id = target.settings.cluster_id
+    cluster = describe_cluster(target)
+    if cluster is not None and not is_ours(cluster):
+        return
     try:
         redshift.delete_cluster(ClusterIdentifier=cluster_id, SkipFinalClusterSnapshot=True)
         redshift.get_waiter("cluster_deleted").wait(
@@ -178,7 +209,7 @@ def delete_security_group(target: Target) -> None:
     """Delete the cluster's security group with its rules; gone already is success."""
     ec2 = target.client("ec2")
     group = _find_security_group(ec2, _default_vpc(ec2), security_group_name(target.settings.cluster_id))
-    if group is None:
+    if group is None or not is_ours(group):
         return
     try:
         ec2.delete_security_group(GroupId=group["GroupId"])

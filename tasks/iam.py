@@ -7,6 +7,7 @@ import json
 from prefect import get_run_logger, task
 
 from tasks.aws import is_not_found
+from tasks.cluster import describe_cluster
 from tasks.manifest import bucket_name
 from tasks.retry import RETRYING
 from tasks.target import PROJECT_TAG, Target
@@ -67,6 +68,13 @@ def delete_role(target: Target) -> None:
     iam = target.client("iam")
     name = role_name(target.settings.cluster_id)
     try:
+        arn = iam.get_role(RoleName=name)["Role"]["Arn"]
+        cluster = describe_cluster(target)
+        # A reused cluster outlives the run: take the run's role back from it first.
+        if cluster and arn in [r["IamRoleArn"] for r in cluster.get("IamRoles", [])]:
+            target.client("redshift").modify_cluster_iam_roles(
+                ClusterIdentifier=target.settings.cluster_id, RemoveIamRoles=[arn]
+            )
         for policy in iam.list_role_policies(RoleName=name)["PolicyNames"]:
             iam.delete_role_policy(RoleName=name, PolicyName=policy)
         for attached in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]:

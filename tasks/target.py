@@ -61,10 +61,10 @@ class Target:
     def client(self, service: str) -> Any:
         return aws.client(self.creds, service)
 
-    def for_cluster(self, cluster_id: str) -> Target:
-        """This target, addressing the resources of another cluster id."""
+    def with_settings(self, **changes: Any) -> Target:
+        """This target with some settings changed, e.g. addressing another cluster id."""
         other = copy.copy(self)
-        other.settings = self.settings.model_copy(update={"cluster_id": cluster_id})
+        other.settings = self.settings.model_copy(update=changes)
         return other
 
     def tags(self, run_id: str) -> list[dict[str, str]]:

@@ -60,3 +60,12 @@ def sample_copy(tmp: Path) -> Path:
     data = tmp / "data"
     shutil.copytree(SAMPLE, data)
     return data
+
+
+def cut_a_line(data: Path) -> str:
+    """Cut line 3 of one event file in half; return where the error is."""
+    broken = data / "log_data" / "2018" / "11" / "2018-11-07-events.json"
+    lines = broken.read_text().splitlines(keepends=True)
+    lines[2] = lines[2][: len(lines[2]) // 2] + "\n"
+    broken.write_text("".join(lines))
+    return f"{broken.name} line 3"

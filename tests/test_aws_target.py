@@ -20,7 +20,7 @@ from prefect.settings import PREFECT_API_URL
 
 from flows.sparkify import main
 from tasks.local_stack import upload_data_dir
-from tests.support import NOTHING, SAMPLE, leftovers, run, sample_copy
+from tests.support import NOTHING, SAMPLE, client, cut_a_line, leftovers, run, sample_copy
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,13 +50,6 @@ def append_event(data: Path, **fields: Any) -> None:
     event = {k: v for k, v in event.items() if v is not None}
     with day.open("a") as out:
         out.write("\n" + json.dumps(event))
-
-
-def cut_a_line(data: Path) -> None:
-    day = data / "log_data" / "2018" / "11" / "2018-11-07-events.json"
-    lines = day.read_text().splitlines(keepends=True)
-    lines[2] = lines[2][: len(lines[2]) // 2] + "\n"
-    day.write_text("".join(lines))
 
 
 # stage -> (AWS operation and error to inject, or a change to the data; what the error must say)
@@ -127,7 +120,7 @@ def test_created_resources_are_exactly_least_privilege(account: dict[str, str], 
                   tmp=isolated)
     assert code == 1
     try:
-        iam, ec2, redshift = (client_for(endpoint, s) for s in ("iam", "ec2", "redshift"))
+        iam, ec2, redshift = (client(endpoint, s) for s in ("iam", "ec2", "redshift"))
         [role] = iam.list_roles()["Roles"]
         assert role["Path"] == "/sparkify-dwh/"
         assert role["AssumeRolePolicyDocument"]["Statement"] == [
@@ -136,7 +129,7 @@ def test_created_resources_are_exactly_least_privilege(account: dict[str, str], 
         assert iam.list_attached_role_policies(RoleName=role["RoleName"])["AttachedPolicies"] == []
         [policy_name] = iam.list_role_policies(RoleName=role["RoleName"])["PolicyNames"]
         policy = iam.get_role_policy(RoleName=role["RoleName"], PolicyName=policy_name)["PolicyDocument"]
-        account_id = client_for(endpoint, "sts").get_caller_identity()["Account"]
+        account_id = client(endpoint, "sts").get_caller_identity()["Account"]
         manifest = f"sparkify-dwh-manifests-{account_id}-us-west-2"
         assert policy["Statement"] == [
             {"Effect": "Allow", "Action": "s3:ListBucket",
@@ -165,7 +158,7 @@ def test_created_resources_are_exactly_least_privilege(account: dict[str, str], 
 def test_manifest_bucket_is_private_and_encrypted(account: dict[str, str], isolated: Path, fail_aws_call) -> None:
     """Stopped right after the manifest is written (the cluster is refused), the bucket is inspected."""
     endpoint = account["AWS_ENDPOINT_URL"]
-    s3 = client_for(endpoint, "s3")
+    s3 = client(endpoint, "s3")
     seen: dict[str, Any] = {}
     real = BaseClient._make_api_call
 
@@ -198,12 +191,6 @@ def test_manifest_bucket_is_private_and_encrypted(account: dict[str, str], isola
     assert seen["policy"] == "NoSuchBucketPolicy"
     assert len(seen["manifest"]["entries"]) == len(list((SAMPLE / "song_data").rglob("*.json")))
     assert leftovers(endpoint) == NOTHING
-
-
-def client_for(endpoint: str, service: str) -> Any:
-    import boto3
-
-    return boto3.client(service, endpoint_url=endpoint, region_name="us-west-2")
 
 
 def test_no_secret_in_logs_artifacts_or_summary(account: dict[str, str], isolated: Path) -> None:
@@ -240,25 +227,33 @@ def test_no_secret_in_logs_artifacts_or_summary(account: dict[str, str], isolate
         assert not [t for t in texts if secret in t]
 
 
-def test_teardown_command_removes_what_a_killed_run_left(account: dict[str, str], isolated: Path) -> None:
-    """kill -9 while the run waits on the endpoint: the run's resources stay, until teardown --run-id."""
-    endpoint = account["AWS_ENDPOINT_URL"]
+def start_run_until_cluster_exists(endpoint: str) -> subprocess.Popen:
+    """`python flows/sparkify.py --target aws` in its own process, returned once its cluster exists;
+    it then waits up to 300 s on the unreachable endpoint."""
     env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value(), "PYTHONPATH": str(ROOT)}
     flow = subprocess.Popen(
         [sys.executable, str(ROOT / "flows" / "sparkify.py"), "--target", "aws", "--allow-cidr", "203.0.113.7/32",
          "--connect-timeout-s", "300"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
-    try:
-        redshift = client_for(endpoint, "redshift")
-        deadline = time.monotonic() + 120
-        while not redshift.describe_clusters()["Clusters"]:
-            assert time.monotonic() < deadline and flow.poll() is None, "the run never created its cluster"
-            time.sleep(0.5)
-        time.sleep(1)
-    finally:
-        flow.send_signal(signal.SIGKILL)
-        flow.wait()
+    redshift = client(endpoint, "redshift")
+    deadline = time.monotonic() + 120
+    while not redshift.describe_clusters()["Clusters"]:
+        if time.monotonic() > deadline or flow.poll() is not None:
+            flow.kill()
+            pytest.fail("the run never created its cluster")
+        time.sleep(0.5)
+    time.sleep(1)  # into the wait on the endpoint
+    return flow
+
+
+def test_teardown_command_removes_what_a_killed_run_left(account: dict[str, str], isolated: Path) -> None:
+    """kill -9 while the run waits on the endpoint: the run's resources stay, until teardown --run-id."""
+    endpoint = account["AWS_ENDPOINT_URL"]
+    flow = start_run_until_cluster_exists(endpoint)
+    flow.send_signal(signal.SIGKILL)
+    flow.wait()
+    redshift = client(endpoint, "redshift")
     [cluster] = redshift.describe_clusters()["Clusters"]
     run_id = {t["Key"]: t["Value"] for t in cluster["Tags"]}["FlowRunId"]
     assert leftovers(endpoint) != NOTHING
@@ -272,18 +267,126 @@ def test_teardown_command_removes_what_a_killed_run_left(account: dict[str, str]
 def test_sigterm_mid_run_leaves_nothing(account: dict[str, str], isolated: Path) -> None:
     """What a worker does to cancel a run: SIGTERM to the flow's process. The run tears down."""
     endpoint = account["AWS_ENDPOINT_URL"]
-    env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value(), "PYTHONPATH": str(ROOT)}
-    flow = subprocess.Popen(
-        [sys.executable, str(ROOT / "flows" / "sparkify.py"), "--target", "aws", "--allow-cidr", "203.0.113.7/32",
-         "--connect-timeout-s", "300"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    redshift = client_for(endpoint, "redshift")
-    deadline = time.monotonic() + 120
-    while not redshift.describe_clusters()["Clusters"]:
-        assert time.monotonic() < deadline and flow.poll() is None, "the run never created its cluster"
-        time.sleep(0.5)
-    time.sleep(1)
+    flow = start_run_until_cluster_exists(endpoint)
     flow.send_signal(signal.SIGTERM)
     assert flow.wait(timeout=120) != 0
     assert leftovers(endpoint) == NOTHING
+
+
+def create_foreign_cluster(endpoint: str, password: str) -> None:
+    """A cluster of the user's own, created outside this project (no Project tag)."""
+    client(endpoint, "redshift").create_cluster(
+        ClusterIdentifier="team-dwh", NodeType="ra3.xlplus", ClusterType="single-node", DBName="analytics",
+        MasterUsername="team_admin", MasterUserPassword=password, Tags=[{"Key": "Owner", "Value": "team"}],
+    )
+
+
+@pytest.fixture
+def modify_cluster_iam_roles(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """moto has no ModifyClusterIamRoles; apply it to moto's own cluster record, as AWS would.
+    Yields the calls' parameters."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.redshift.models import redshift_backends
+
+    real = BaseClient._make_api_call
+    calls: list[dict[str, Any]] = []
+
+    def call(client: BaseClient, name: str, params: dict[str, Any]) -> Any:
+        if name != "ModifyClusterIamRoles":
+            return real(client, name, params)
+        calls.append(params)
+        cluster = redshift_backends[DEFAULT_ACCOUNT_ID][client.meta.region_name].clusters[params["ClusterIdentifier"]]
+        cluster.iam_roles_arn = [
+            arn for arn in cluster.iam_roles_arn + params.get("AddIamRoles", []) if arn not in params.get("RemoveIamRoles", [])
+        ]
+        return {"Cluster": {"ClusterIdentifier": params["ClusterIdentifier"]}}
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", call)
+    return calls
+
+
+def test_existing_cluster_is_reused_and_never_deleted(
+    account: dict[str, str], isolated: Path, modify_cluster_iam_roles: list[dict[str, Any]]
+) -> None:
+    from prefect.blocks.system import Secret
+
+    endpoint = account["AWS_ENDPOINT_URL"]
+    create_foreign_cluster(endpoint, "TeamPassw0rd")
+    Secret(value="TeamPassw0rd").save("team-dwh-password", overwrite=True)
+
+    code, summary = run(
+        "--target", "aws", "--cluster-id", "team-dwh", "--password-secret-block", "team-dwh-password",
+        "--allow-cidr", "203.0.113.7/32", "--connect-timeout-s", "2", tmp=isolated,
+    )
+
+    assert code == 1  # moto's endpoint does not resolve: the run got as far as connecting
+    assert "cannot reach the warehouse at team-dwh." in summary["error"]
+    [cluster] = client(endpoint, "redshift").describe_clusters()["Clusters"]
+    assert cluster["ClusterIdentifier"] == "team-dwh"
+    # The run's role was attached, then taken back and deleted; nothing else was changed.
+    [added, removed] = modify_cluster_iam_roles
+    assert added["AddIamRoles"] == removed["RemoveIamRoles"] and added["AddIamRoles"][0].endswith("/team-dwh-s3-read")
+    assert cluster["IamRoles"] == []
+    assert leftovers(endpoint) == {**NOTHING, "clusters": ["team-dwh"]}
+    assert main(["--target", "aws", "--cluster-id", "team-dwh", "teardown"]) == 0
+    assert leftovers(endpoint) == {**NOTHING, "clusters": ["team-dwh"]}
+
+
+def test_existing_cluster_without_its_password_is_refused_before_creating_anything(
+    account: dict[str, str], isolated: Path
+) -> None:
+    endpoint = account["AWS_ENDPOINT_URL"]
+    create_foreign_cluster(endpoint, "TeamPassw0rd")
+
+    code, summary = run("--target", "aws", "--cluster-id", "team-dwh", "--allow-cidr", "203.0.113.7/32", tmp=isolated)
+
+    assert code == 1
+    assert "cluster team-dwh exists and was not created by this project" in summary["error"]
+    assert "--password-secret-block" in summary["error"]
+    assert leftovers(endpoint) == {**NOTHING, "clusters": ["team-dwh"]}
+
+
+def test_rerun_after_a_kept_run_adopts_everything(isolated: Path, aws: str) -> None:
+    """Creation is idempotent: a second run finds the first one's resources, adopts them, and cleans up."""
+    first, _ = run("--keep-cluster", tmp=isolated)
+    assert first == 0 and leftovers(aws) != NOTHING
+
+    second, summary = run(tmp=isolated)
+
+    assert second == 0, summary
+    assert leftovers(aws) == NOTHING
+
+
+# S3 operations whose IAM action is named differently; every other operation is service:Operation.
+S3_ACTIONS = {
+    "ListObjectsV2": "s3:ListBucket",
+    "ListObjectVersions": "s3:ListBucketVersions",
+    "ListBuckets": "s3:ListAllMyBuckets",
+    "PutBucketEncryption": "s3:PutEncryptionConfiguration",
+    "PutPublicAccessBlock": "s3:PutBucketPublicAccessBlock",
+    "DeleteObjects": "s3:DeleteObject",
+}
+
+
+def test_operator_policy_covers_every_call_a_run_and_teardown_make(
+    account: dict[str, str], isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """deployments/aws-operator-policy.json, the README's list of permissions, is complete."""
+    real = BaseClient._make_api_call
+    actions: set[str] = set()
+
+    def record(client: BaseClient, name: str, params: dict[str, Any]) -> Any:
+        prefix = client.meta.service_model.signing_name
+        actions.add(S3_ACTIONS.get(name, f"s3:{name}") if prefix == "s3" else f"{prefix}:{name}")
+        return real(client, name, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", record)
+    run("--target", "aws", "--allow-cidr", "203.0.113.7/32", "--connect-timeout-s", "1", "--keep-cluster", tmp=isolated)
+    assert main(["--target", "aws", "teardown"]) == 0
+
+    policy = json.loads((ROOT / "deployments" / "aws-operator-policy.json").read_text())
+    granted: set[str] = set()
+    for statement in policy["Statement"]:
+        granted |= {statement["Action"]} if isinstance(statement["Action"], str) else set(statement["Action"])
+    assert {"redshift:CreateCluster", "iam:DeleteRole", "s3:PutEncryptionConfiguration"} <= actions
+    assert actions - granted == set()

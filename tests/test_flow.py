@@ -12,7 +12,7 @@ from psycopg import sql
 from flows.sparkify import main
 from tasks.local_stack import start_postgres, upload_data_dir
 from tests.expected import expected_counts
-from tests.support import NOTHING, SAMPLE, leftovers, read_artifact, run, sample_copy
+from tests.support import NOTHING, SAMPLE, cut_a_line, leftovers, read_artifact, run, sample_copy
 
 # The issue's figures for the bundled sample; the same numbers must also come out of the data.
 SAMPLE_FIGURES = {
@@ -62,15 +62,6 @@ def test_other_dataset_gives_its_own_counts(isolated: Path, aws: str) -> None:
     assert code == 0, summary
     assert {k: summary[k] for k in ("tables", "songplays_matched", "users_by_level")} == expected_counts(data)
     assert summary["tables"]["staging_events"] < SAMPLE_FIGURES["tables"]["staging_events"]
-
-
-def cut_a_line(data: Path) -> str:
-    """Cut line 3 of one event file in half; return where the error is."""
-    broken = data / "log_data" / "2018" / "11" / "2018-11-07-events.json"
-    lines = broken.read_text().splitlines(keepends=True)
-    lines[2] = lines[2][: len(lines[2]) // 2] + "\n"
-    broken.write_text("".join(lines))
-    return f"{broken.name} line 3"
 
 
 def kept_rows(state: Path, cluster_id: str = "sparkify-dwh") -> dict[str, int]:
