@@ -390,3 +390,69 @@ def test_operator_policy_covers_every_call_a_run_and_teardown_make(
         granted |= {statement["Action"]} if isinstance(statement["Action"], str) else set(statement["Action"])
     assert {"redshift:CreateCluster", "iam:DeleteRole", "s3:PutEncryptionConfiguration"} <= actions
     assert actions - granted == set()
+
+
+def test_transient_errors_are_retried(isolated: Path, aws: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """AWS throttles CreateRole twice and CreateCluster once: the run still completes."""
+    real = BaseClient._make_api_call
+    throttles = {"CreateRole": 2, "CreateCluster": 1}
+
+    def call(client: BaseClient, name: str, params: dict[str, Any]) -> Any:
+        if throttles.get(name, 0) > 0:
+            throttles[name] -= 1
+            raise ClientError({"Error": {"Code": "Throttling", "Message": "Rate exceeded"}}, name)
+        return real(client, name, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", call)
+    code, summary = run(tmp=isolated)
+
+    assert code == 0, summary
+    assert throttles == {"CreateRole": 0, "CreateCluster": 0}
+    assert leftovers(aws) == NOTHING
+
+
+def test_cluster_not_available_in_time_is_torn_down(isolated: Path, aws: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cluster stuck in 'creating' fails the run after --cluster-timeout-s, and is deleted."""
+    real = BaseClient._make_api_call
+
+    def call(client: BaseClient, name: str, params: dict[str, Any]) -> Any:
+        response = real(client, name, params)
+        if name == "DescribeClusters" and "ClusterIdentifier" in params:
+            for cluster in response["Clusters"]:
+                cluster["ClusterStatus"] = "creating"
+        return response
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", call)
+    code, summary = run("--cluster-timeout-s", "1", tmp=isolated)
+
+    assert code == 1
+    assert "cluster sparkify-dwh was not available after 1 s (still creating)" in summary["error"]
+    assert leftovers(aws) == NOTHING
+
+
+def test_a_left_cluster_with_other_settings_is_named_not_adopted(isolated: Path, aws: str) -> None:
+    """A cluster of this project's, left with another node type, fails the run at once, untouched."""
+    client(aws, "redshift").create_cluster(
+        ClusterIdentifier="sparkify-dwh", NodeType="ra3.xlplus", ClusterType="single-node", DBName="sparkify",
+        MasterUsername="sparkify_admin", MasterUserPassword="Left0verPass", Tags=[{"Key": "Project", "Value": "sparkify-dwh"}],
+    )
+    code, summary = run("--keep-cluster", tmp=isolated)
+
+    assert code == 1
+    assert "cluster sparkify-dwh, left by an earlier run, has other settings: NodeType ra3.xlplus (wanted dc2.large)" in summary["error"]
+    assert "teardown" in summary["error"]
+
+
+def test_any_ip_only_by_name_and_with_a_warning(
+    account: dict[str, str], isolated: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    endpoint = account["AWS_ENDPOINT_URL"]
+    code, _ = run("--target", "aws", "--allow-any-ip", "--connect-timeout-s", "1", "--keep-cluster", tmp=isolated)
+    assert code == 1
+    try:
+        [group] = [g for g in client(endpoint, "ec2").describe_security_groups()["SecurityGroups"]
+                   if g["GroupName"] == "sparkify-dwh-ingress"]
+        assert [r["CidrIp"] for p in group["IpPermissions"] for r in p["IpRanges"]] == ["0.0.0.0/0"]
+        assert "Port 5439 of cluster sparkify-dwh is open to the whole internet (--allow-any-ip)" in caplog.text
+    finally:
+        assert main(["--target", "aws", "teardown"]) == 0

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from flows.sparkify import main
+from tasks.settings import NODE_TYPES
 from tests.support import NOTHING, leftovers
 
 
@@ -23,6 +24,8 @@ from tests.support import NOTHING, leftovers
         (["--number-of-nodes", "0"], "--number-of-nodes: input should be greater than or equal to 1"),
         (["--max-errors", "-1"], "--max-errors: input should be greater than or equal to 0"),
         (["--allow-cidr", "everyone"], "--allow-cidr 'everyone' is not a CIDR"),
+        (["--allow-cidr", "0.0.0.0/0"], "admits the whole internet to the cluster port; pass --allow-any-ip"),
+        (["--allow-cidr", "10.0.0.0/8", "--allow-any-ip"], "--allow-any-ip and --allow-cidr contradict"),
     ],
 )
 def test_invalid_parameter_is_rejected(args: list[str], rule: str, aws: str, capsys: pytest.CaptureFixture) -> None:
@@ -65,4 +68,16 @@ def test_secret_block_password_breaking_the_policy(
     assert "Secret block 'bad-master-password': the master password breaks Redshift's policy" in err
     assert rule in err
     assert password not in err
+    assert leftovers(aws) == NOTHING
+
+
+def test_plan_prints_resources_and_cost_and_creates_nothing(aws: str, capsys: pytest.CaptureFixture) -> None:
+    assert main(["--target", "aws", "--plan", "--node-type", "dc2.large", "--number-of-nodes", "2",
+                 "--allow-cidr", "203.0.113.7/32"]) == 0
+    out = capsys.readouterr().out
+    price = NODE_TYPES["dc2.large"]
+    assert f"Estimated cost: ${2 * price:.2f} per hour" in out
+    for resource in ("/sparkify-dwh/sparkify-dwh-s3-read", "sparkify-dwh-ingress", "TCP 5439 from", "203.0.113.7/32",
+                     "sparkify-dwh-manifests-<account>-us-west-2", "2 x dc2.large", "publicly accessible: yes"):
+        assert resource in out
     assert leftovers(aws) == NOTHING
