@@ -12,6 +12,7 @@ import inspect
 import json
 import sys
 from dataclasses import asdict
+from datetime import date, timezone
 from pathlib import Path
 from typing import Any, Literal
 
@@ -33,11 +34,11 @@ from tasks.cluster import (
     wait_for_cluster,
 )
 from tasks.iam import create_role
-from tasks.manifest import write_manifest
+from tasks.manifest import write_manifests
 from tasks.report import publish_report, summarize
 from tasks.plan import describe_plan
 from tasks.settings import Settings
-from tasks.sources import survey_sources
+from tasks.sources import Window, survey_sources
 from tasks.staging import copy_table, create_tables
 from tasks.target import Target, open_target
 from tasks.teardown import delete_resources, tagged_clusters, teardown, teardown_resources
@@ -61,7 +62,9 @@ def _teardown_on_abort(flow: Any, run: Any, state: Any) -> None:
     teardown_resources(target, settings.keep_cluster)
 
 
-def build_warehouse(target: Target, password: SecretStr, run_id: str, inflight: list[PrefectFuture]) -> dict[str, Any]:
+def build_warehouse(
+    target: Target, window: Window, password: SecretStr, run_id: str, inflight: list[PrefectFuture]
+) -> dict[str, Any]:
     """Provision, load, transform and check; return the run's summary. Every task submitted is
     added to `inflight`, so teardown can wait for it instead of racing a creation."""
 
@@ -70,7 +73,10 @@ def build_warehouse(target: Target, password: SecretStr, run_id: str, inflight: 
         return inflight[-1]
 
     target.prepare_sources()
-    sources = survey_sources(target)
+    sources = survey_sources(target, window)
+    if not sources.events:
+        get_run_logger().info("No event files for %s: nothing to load", window)
+        return {"status": "completed", "flow_run_id": run_id, "window": str(window), "tables": {}, "note": "nothing to load"}
     existing = describe_cluster(target)
     reusing = existing is not None and not is_ours(existing)
     if reusing and not target.settings.password_secret_block:
@@ -80,7 +86,7 @@ def build_warehouse(target: Target, password: SecretStr, run_id: str, inflight: 
             "to build a new cluster, choose another --cluster-id"
         )
     role = submit(create_role, target, run_id)
-    manifest = submit(write_manifest, target, sources, run_id)
+    manifests = submit(write_manifests, target, sources, run_id)
     if reusing:
         target = reuse_cluster(target, existing, role.result())
     else:
@@ -95,15 +101,21 @@ def build_warehouse(target: Target, password: SecretStr, run_id: str, inflight: 
     common = {"iam_role": role.result(), "region": s.region, "max_errors": s.max_errors}
     events = submit(
         copy_table, target, dsn, "staging_events",
-        {**common, "source": f"s3://{s.source_bucket}/{s.log_prefix}",
-         "jsonpaths": f"s3://{s.source_bucket}/{s.log_jsonpaths_key}"},
+        {**common, "manifest": manifests.result()["events"], "jsonpaths": f"s3://{s.source_bucket}/{s.log_jsonpaths_key}"},
     )
-    songs = submit(copy_table, target, dsn, "staging_songs", {**common, "manifest": manifest.result()})
+    songs = submit(
+        copy_table, target, dsn, "staging_songs", {**common, "manifest": manifests.result()["songs"]},
+        signature=sources.songs_signature(),
+    )
     staged = [events, songs]
 
-    inserts = {name: submit(insert_table, target, dsn, name, wait_for=staged) for name in ("songs", "artists", "users")}
-    inserts["songplays"] = submit(insert_table, target, dsn, "songplays", wait_for=[inserts["songs"], inserts["artists"]])
-    inserts["time"] = submit(insert_table, target, dsn, "time", wait_for=[inserts["songplays"]])
+    inserts = {
+        name: submit(insert_table, target, dsn, name, window, wait_for=staged) for name in ("songs", "artists", "users")
+    }
+    inserts["songplays"] = submit(
+        insert_table, target, dsn, "songplays", window, wait_for=[inserts["songs"], inserts["artists"]]
+    )
+    inserts["time"] = submit(insert_table, target, dsn, "time", window, wait_for=[inserts["songplays"]])
     loads = {"staging_events": events.result(), "staging_songs": songs.result()}
     skipped = [e for load in loads.values() for e in load.skipped]
     tables = {name: load.rows for name, load in loads.items()}
@@ -118,6 +130,7 @@ def build_warehouse(target: Target, password: SecretStr, run_id: str, inflight: 
     return {
         "status": "completed",
         "flow_run_id": run_id,
+        "window": str(window),
         "tables": tables,
         **summarize(target, dsn),
         "checks": [c.__dict__ for c in checks],
@@ -125,6 +138,16 @@ def build_warehouse(target: Target, password: SecretStr, run_id: str, inflight: 
         "report": report,
         "warehouse": dsn.url(),
     }
+
+
+def run_window(settings: Settings) -> Window:
+    """--start/--end if given; else the scheduled run's day (UTC) if asked for; else every day."""
+    if settings.start is not None and settings.end is not None:
+        return Window(settings.start, settings.end)
+    if settings.scheduled_day:
+        day = flow_run.scheduled_start_time.astimezone(timezone.utc).date()
+        return Window(day, day)
+    return Window()
 
 
 def _settings(**params: Any) -> Settings:
@@ -138,6 +161,9 @@ def sparkify_etl(
     data_dir: str | None = None,
     keep_cluster: bool = False,
     max_errors: int | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    scheduled_day: bool = False,
     cluster_id: str | None = None,
     node_type: str | None = None,
     number_of_nodes: int | None = None,
@@ -160,7 +186,7 @@ def sparkify_etl(
     _OPEN_TARGETS[run_id] = opened
     inflight: list[PrefectFuture] = []
     try:
-        summary = build_warehouse(opened, password, run_id, inflight)
+        summary = build_warehouse(opened, run_window(settings), password, run_id, inflight)
     except Exception as exc:
         advice = aws.explain(exc)
         if advice is None:
@@ -194,6 +220,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--summary-json", type=Path, help="write the run's summary to this file")
     parser.add_argument("--keep-cluster", action="store_true", help="leave the warehouse up to query it")
     parser.add_argument("--max-errors", type=int, help="records each COPY may reject (MAXERROR; default 0)")
+    parser.add_argument("--start", type=date.fromisoformat, help="first event day to load, YYYY-MM-DD (with --end)")
+    parser.add_argument("--end", type=date.fromisoformat, help="last event day to load, inclusive (with --start)")
     parser.add_argument("--cluster-id", help="the cluster identifier (default sparkify-dwh)")
     parser.add_argument("--node-type", help="Redshift node type (default dc2.large)")
     parser.add_argument("--number-of-nodes", type=int, help="nodes in the cluster (default 1)")
@@ -210,6 +238,7 @@ def _parser() -> argparse.ArgumentParser:
         "teardown", help="delete what killed runs left: every resource tagged by this project, and --cluster-id's"
     )
     cleanup.add_argument("--run-id", help="only what the flow run with this id created")
+    cleanup.add_argument("--wipe", action="store_true", help="local target: also delete the warehouse's data")
     return parser
 
 
@@ -251,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
         print(describe_plan(settings))
         return 0
     if args.command == "teardown":
-        left = teardown_orphans(open_target(settings), args.run_id)
+        left = teardown_orphans(open_target(settings.model_copy(update={"wipe_warehouse": args.wipe})), args.run_id)
         print("teardown: nothing left" if not left else f"teardown: could not delete {', '.join(left)}")
         return 1 if left else 0
     state = sparkify_etl(**params, return_state=True)

@@ -10,7 +10,7 @@ import time
 from prefect import get_run_logger, task
 from pydantic import SecretStr
 
-from tasks.aws import is_not_found
+from tasks.aws import error_code, is_not_found
 from tasks.retry import RETRYING
 from tasks.settings import check_password_policy
 from tasks.target import PROJECT_TAG, Endpoint, Target
@@ -44,6 +44,12 @@ def create_security_group(target: Target, cidr: str, run_id: str) -> str:
     vpc_id = _default_vpc(ec2)
     name = security_group_name(s.cluster_id)
     group = _find_security_group(ec2, vpc_id, name)
+    rule = {"IpProtocol": "tcp", "FromPort": s.port, "ToPort": s.port, "IpRanges": [{"CidrIp": cidr}]}
+    if group is not None and not is_ours(group):
+        raise ValueError(
+            f"security group {name} exists in {vpc_id} and was not created by this project; "
+            "delete or rename it, or choose another --cluster-id"
+        )
     if group is None:
         group_id = ec2.create_security_group(
             GroupName=name,
@@ -52,8 +58,11 @@ def create_security_group(target: Target, cidr: str, run_id: str) -> str:
             TagSpecifications=[{"ResourceType": "security-group", "Tags": target.tags(run_id)}],
         )["GroupId"]
     else:
+        # Adopted from an earlier run: only this run's rule may stay (say, no 0.0.0.0/0 left over).
         group_id = group["GroupId"]
-    rule = {"IpProtocol": "tcp", "FromPort": s.port, "ToPort": s.port, "IpRanges": [{"CidrIp": cidr}]}
+        stale = [_only_ip_ranges(p) for p in group.get("IpPermissions", []) if _only_ip_ranges(p) != rule]
+        if stale:
+            ec2.revoke_security_group_ingress(GroupId=group_id, IpPermissions=stale)
     try:
         ec2.authorize_security_group_ingress(GroupId=group_id, IpPermissions=[rule])
     except ec2.exceptions.ClientError as exc:
@@ -64,6 +73,12 @@ def create_security_group(target: Target, cidr: str, run_id: str) -> str:
     if ipaddress.ip_network(cidr).prefixlen == 0:
         logger.warning("Port %d of cluster %s is open to the whole internet (--allow-any-ip)", s.port, s.cluster_id)
     return group_id
+
+
+def _only_ip_ranges(permission: dict) -> dict:
+    """An ingress permission in the shape this module writes, for comparison and revocation."""
+    keep = {k: permission[k] for k in ("IpProtocol", "FromPort", "ToPort") if k in permission}
+    return keep | {"IpRanges": [{"CidrIp": r["CidrIp"]} for r in permission.get("IpRanges", [])]}
 
 
 # Address space a VPC (or a host on the same machine) uses: clients there need no public endpoint.
@@ -145,6 +160,11 @@ def create_cluster(
     except redshift.exceptions.ClusterAlreadyExistsFault:
         pass
     existing = describe_cluster(target) or {}
+    if not is_ours(existing):
+        raise ValueError(
+            f"cluster {s.cluster_id} appeared during this run and was not created by this project; "
+            "it is left alone: choose another --cluster-id"
+        )
     # The port is known once the endpoint is; a cluster still being created has none yet.
     found = {k: existing.get(k) for k in settings} | {"Port": existing.get("Endpoint", {}).get("Port", s.port)}
     differs = [f"{k} {found[k]} (wanted {v})" for k, v in settings.items() if found[k] != v]
@@ -153,7 +173,10 @@ def create_cluster(
             f"cluster {s.cluster_id}, left by an earlier run, has other settings: {', '.join(differs)}; "
             "delete it with `python flows/sparkify.py --target aws teardown` or choose another --cluster-id"
         )
-    # This run's password is new; the adopted cluster must accept it.
+    if not existing.get("Encrypted"):
+        raise ValueError(f"cluster {s.cluster_id}, left by an earlier run, is not encrypted; delete it and run again")
+    # This run's password is new; the adopted cluster must accept it, once it accepts changes at all.
+    _wait_until_available(redshift, s.cluster_id, s.cluster_timeout_s, POLL_SECONDS[target.name])
     redshift.modify_cluster(ClusterIdentifier=s.cluster_id, MasterUserPassword=password.get_secret_value())
     logger.info("Cluster %s was left by an earlier run; adopting it", s.cluster_id)
 
@@ -185,16 +208,36 @@ def wait_for_cluster(target: Target) -> Endpoint:
         time.sleep(POLL_SECONDS[target.name])
 
 
+def _wait_until_available(redshift, cluster_id: str, timeout_s: float, poll_s: float) -> None:
+    """Until the cluster accepts changes: Redshift refuses them while it is creating or modifying."""
+    deadline = time.monotonic() + timeout_s
+    while redshift.describe_clusters(ClusterIdentifier=cluster_id)["Clusters"][0]["ClusterStatus"] != "available":
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"cluster {cluster_id} did not become available within {timeout_s} s")
+        time.sleep(poll_s)
+
+
 def delete_cluster(target: Target) -> None:
     """Delete the cluster without a final snapshot and wait until it is gone; gone already is
-    success, and a cluster this project did not create is never deleted."""
+    success, and a cluster this project did not create is never deleted. A cluster still being
+    created refuses deletion (InvalidClusterState), so that is retried until the timeout."""
     redshift = target.client("redshift")
     cluster_id = target.settings.cluster_id
     cluster = describe_cluster(target)
     if cluster is not None and not is_ours(cluster):
         return
+    deadline = time.monotonic() + target.settings.cluster_timeout_s
+    while True:
+        try:
+            redshift.delete_cluster(ClusterIdentifier=cluster_id, SkipFinalClusterSnapshot=True)
+            break
+        except Exception as exc:
+            if is_not_found(exc):
+                break
+            if error_code(exc) != "InvalidClusterState" or time.monotonic() > deadline:
+                raise
+            time.sleep(POLL_SECONDS[target.name])
     try:
-        redshift.delete_cluster(ClusterIdentifier=cluster_id, SkipFinalClusterSnapshot=True)
         redshift.get_waiter("cluster_deleted").wait(
             ClusterIdentifier=cluster_id,
             WaiterConfig={"Delay": POLL_SECONDS[target.name], "MaxAttempts": 120},

@@ -41,6 +41,12 @@ def read_policy(buckets: list[str]) -> dict:
     }
 
 
+def _is_ours(iam, role: dict) -> bool:
+    """Under the project's path and tagged by it: only such a role is adopted or deleted."""
+    tags = iam.list_role_tags(RoleName=role["RoleName"])["Tags"]
+    return role.get("Path") == ROLE_PATH and {"Key": "Project", "Value": PROJECT_TAG} in tags
+
+
 @task(**RETRYING)
 def create_role(target: Target, run_id: str) -> str:
     """Create (or adopt) the role that reads the source and manifest buckets; return its ARN."""
@@ -56,8 +62,14 @@ def create_role(target: Target, run_id: str) -> str:
             Tags=target.tags(run_id),
         )["Role"]["Arn"]
     except iam.exceptions.EntityAlreadyExistsException:
+        role = iam.get_role(RoleName=name)["Role"]
+        if not _is_ours(iam, role):
+            raise ValueError(
+                f"IAM role {name} exists and was not created by this project; it is left alone: "
+                "delete it or choose another --cluster-id"
+            ) from None
         iam.update_assume_role_policy(RoleName=name, PolicyDocument=json.dumps(trust_policy()))
-        arn = iam.get_role(RoleName=name)["Role"]["Arn"]
+        arn = role["Arn"]
     iam.put_role_policy(RoleName=name, PolicyName=POLICY_NAME, PolicyDocument=json.dumps(read_policy(buckets)))
     get_run_logger().info("IAM role %s may read %s", name, ", ".join(buckets))
     return arn
@@ -68,7 +80,10 @@ def delete_role(target: Target) -> None:
     iam = target.client("iam")
     name = role_name(target.settings.cluster_id)
     try:
-        arn = iam.get_role(RoleName=name)["Role"]["Arn"]
+        role = iam.get_role(RoleName=name)["Role"]
+        if not _is_ours(iam, role):
+            return
+        arn = role["Arn"]
         cluster = describe_cluster(target)
         # A reused cluster outlives the run: take the run's role back from it first.
         if cluster and arn in [r["IamRoleArn"] for r in cluster.get("IamRoles", [])]:

@@ -11,7 +11,8 @@ from tasks.retry import RETRYING
 from tasks.sources import Sources
 from tasks.target import Target
 
-MANIFEST_KEY = "manifests/song_data.manifest"
+# One manifest per COPY: every song file, and the event files of the run's window.
+MANIFEST_KEYS = {"songs": "manifests/song_data.manifest", "events": "manifests/log_data.manifest"}
 MANIFEST_BUCKET_MARK = "-manifests-"
 
 
@@ -22,15 +23,15 @@ def bucket_name(target: Target) -> str:
 
 
 @task(**RETRYING)
-def write_manifest(target: Target, sources: Sources, run_id: str) -> str:
-    """Create the private manifest bucket and write the song manifest; return its s3:// URL."""
+def write_manifests(target: Target, sources: Sources, run_id: str) -> dict[str, str]:
+    """Create the private manifest bucket and write the two manifests; return their s3:// URLs."""
     s3 = target.client("s3")
     s = target.settings
     bucket = bucket_name(target)
     try:
         s3.create_bucket(Bucket=bucket, **bucket_location(s.region))
-    except (s3.exceptions.BucketAlreadyOwnedByYou, s3.exceptions.BucketAlreadyExists):
-        pass
+    except s3.exceptions.BucketAlreadyOwnedByYou:
+        pass  # adopted from an earlier run
     s3.put_public_access_block(
         Bucket=bucket,
         PublicAccessBlockConfiguration={
@@ -48,11 +49,13 @@ def write_manifest(target: Target, sources: Sources, run_id: str) -> str:
         Bucket=bucket,
         Tagging={"TagSet": target.tags(run_id)},
     )
-    entries = [{"url": sources.url(o), "mandatory": True} for o in sources.songs]
-    s3.put_object(Bucket=bucket, Key=MANIFEST_KEY, Body=json.dumps({"entries": entries}).encode())
-    url = f"s3://{bucket}/{MANIFEST_KEY}"
-    get_run_logger().info("Manifest %s lists %d song files", url, len(entries))
-    return url
+    urls = {}
+    for name, objects in (("songs", sources.songs), ("events", sources.events)):
+        entries = [{"url": sources.url(o), "mandatory": True} for o in objects]
+        s3.put_object(Bucket=bucket, Key=MANIFEST_KEYS[name], Body=json.dumps({"entries": entries}).encode())
+        urls[name] = f"s3://{bucket}/{MANIFEST_KEYS[name]}"
+        get_run_logger().info("Manifest %s lists %d %s files", urls[name], len(entries), name[:-1])
+    return urls
 
 
 def delete_bucket(target: Target) -> None:

@@ -12,8 +12,9 @@ from tasks.aws import is_transient as aws_transient
 
 
 def is_transient(exc: BaseException) -> bool:
-    """Throttling, 5xx, dropped connections to AWS or to the warehouse."""
-    return aws_transient(exc) or isinstance(exc, psycopg.OperationalError)
+    """Throttling, 5xx, dropped connections to AWS or to the warehouse. An error the server
+    answered with (a wrong password, say) has an SQLSTATE and would only repeat."""
+    return aws_transient(exc) or (isinstance(exc, psycopg.OperationalError) and exc.sqlstate is None)
 
 
 def retry_transient(task: Any, task_run: Any, state: Any) -> bool:

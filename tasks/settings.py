@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
@@ -58,6 +59,12 @@ class Settings(BaseSettings):
     # The whole internet on the cluster port: only when asked for by name.
     allow_any_ip: bool = False
     max_errors: int = Field(default=0, ge=0)
+    # The event days to load: start..end inclusive; the scheduled run's day; or else every day.
+    start: date | None = None
+    end: date | None = None
+    scheduled_day: bool = False
+    # The local warehouse outlives its cluster's teardown unless this is set.
+    wipe_warehouse: bool = False
 
     # Credentials: the boto3 chain unless a prefect-aws AwsCredentials block is named.
     aws_credentials_block: str | None = None
@@ -104,6 +111,25 @@ class Settings(BaseSettings):
                 f"--allow-cidr {self.allow_cidr} admits the whole internet to the cluster port; "
                 "pass --allow-any-ip instead if that is really meant"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _bucket_name_fits(self) -> Settings:
+        # The manifest bucket is <cluster id>-manifests-<12-digit account>-<region>: S3 allows 63.
+        longest = 63 - len(f"-manifests-123456789012-{self.region}")
+        if len(self.cluster_id) > longest:
+            raise ValueError(
+                f"cluster id {self.cluster_id!r} is too long for the manifest bucket's name in {self.region}: "
+                f"use at most {longest} characters"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _window(self) -> Settings:
+        if (self.start is None) != (self.end is None):
+            raise ValueError("give both --start and --end, or neither")
+        if self.start and self.end and self.start > self.end:
+            raise ValueError(f"--start {self.start} is after --end {self.end}")
         return self
 
     @model_validator(mode="after")

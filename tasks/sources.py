@@ -6,7 +6,10 @@ upstream, so it is an error here on both targets, before a cluster exists to pay
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 
 from prefect import get_run_logger, task
 
@@ -22,16 +25,50 @@ class SourceObject:
     etag: str
 
 
+_DAY = re.compile(r"(\d{4}-\d{2}-\d{2})-events\.json$")
+
+
+@dataclass(frozen=True)
+class Window:
+    """The event days a run loads, `start` to `end` inclusive; every day when both are None."""
+
+    start: date | None = None
+    end: date | None = None
+
+    def covers(self, key: str) -> bool:
+        """Whether the event file `key` (log_data/YYYY/MM/YYYY-MM-DD-events.json) is in the window."""
+        if self.start is None or self.end is None:
+            return True
+        day = _DAY.search(key)
+        return day is not None and self.start <= date.fromisoformat(day.group(1)) <= self.end
+
+    def bounds(self) -> dict[str, datetime | None]:
+        """The SQL parameters of the window: [window_start, window_end) in event time, or NULLs."""
+        if self.start is None or self.end is None:
+            return {"window_start": None, "window_end": None}
+        start = datetime.combine(self.start, datetime.min.time())
+        return {"window_start": start, "window_end": datetime.combine(self.end + timedelta(days=1), datetime.min.time())}
+
+    def __str__(self) -> str:
+        return "all days" if self.start is None else f"{self.start} to {self.end}"
+
+
 @dataclass(frozen=True)
 class Sources:
-    """What the two COPYs will read: the song files (via the manifest) and the event files."""
+    """What the two COPYs will read: the song files, and the event files of the window."""
 
     bucket: str
     songs: list[SourceObject]
     events: list[SourceObject]
+    window: Window = field(default_factory=Window)
 
     def url(self, obj: SourceObject) -> str:
         return f"s3://{self.bucket}/{obj.key}"
+
+    def songs_signature(self) -> str:
+        """Changes whenever a song file is added, removed or rewritten."""
+        listing = "\n".join(f"{o.key} {o.size} {o.etag}" for o in sorted(self.songs, key=lambda o: o.key))
+        return hashlib.sha256(listing.encode()).hexdigest()
 
 
 def list_objects(s3, bucket: str, prefix: str) -> list[SourceObject]:
@@ -42,10 +79,17 @@ def list_objects(s3, bucket: str, prefix: str) -> list[SourceObject]:
     ]
 
 
+def _listed(s3, bucket: str, prefix: str) -> list[SourceObject]:
+    objects = list_objects(s3, bucket, prefix)
+    if not objects:
+        raise ValueError(
+            f"the S3 prefix s3://{bucket}/{prefix} holds no objects; check the bucket, the prefix and --data-dir"
+        )
+    return objects
+
+
 def _usable(bucket: str, prefix: str, objects: list[SourceObject]) -> list[SourceObject]:
     where = f"s3://{bucket}/{prefix}"
-    if not objects:
-        raise ValueError(f"the S3 prefix {where} holds no objects; check the bucket, the prefix and --data-dir")
     empty = [o for o in objects if o.size == 0]
     if empty:
         first = empty[0].key
@@ -59,13 +103,14 @@ def _usable(bucket: str, prefix: str, objects: list[SourceObject]) -> list[Sourc
 
 
 @task(**RETRYING)
-def survey_sources(target: Target) -> Sources:
-    """List the song and event files and read the JSONPaths file; fail on anything COPY cannot use."""
+def survey_sources(target: Target, window: Window) -> Sources:
+    """List the song files and the window's event files and read the JSONPaths file; fail on
+    anything COPY cannot use. A window without event files is not an error: there is nothing to do."""
     s3 = target.client("s3")
     s = target.settings
-    songs = _usable(s.source_bucket, s.song_prefix + "/", list_objects(s3, s.source_bucket, s.song_prefix + "/"))
-    # The events COPY reads the bare prefix, as Redshift does: survey exactly what it will read.
-    events = _usable(s.source_bucket, s.log_prefix, list_objects(s3, s.source_bucket, s.log_prefix))
+    songs = _usable(s.source_bucket, s.song_prefix + "/", _listed(s3, s.source_bucket, s.song_prefix + "/"))
+    in_window = [o for o in _listed(s3, s.source_bucket, s.log_prefix + "/") if window.covers(o.key)]
+    events = _usable(s.source_bucket, s.log_prefix + "/", in_window)
     jsonpaths = f"s3://{s.source_bucket}/{s.log_jsonpaths_key}"
     try:
         body = s3.get_object(Bucket=s.source_bucket, Key=s.log_jsonpaths_key)["Body"].read()
@@ -73,6 +118,6 @@ def survey_sources(target: Target) -> Sources:
         raise ValueError(f"JSONPaths file {jsonpaths} does not exist; upload it or set SPARKIFY_LOG_JSONPATHS_KEY") from None
     parse_jsonpaths_file(body, jsonpaths)
     get_run_logger().info(
-        "Sources: %d song files and %d event files in s3://%s", len(songs), len(events), s.source_bucket
+        "Sources: %d song files, and %d event files for %s, in s3://%s", len(songs), len(events), window, s.source_bucket
     )
-    return Sources(s.source_bucket, songs, events)
+    return Sources(s.source_bucket, songs, events, window)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from prefect import get_run_logger, task
 
@@ -30,11 +31,20 @@ class Loaded:
 
 
 @task(**RETRYING, task_run_name="copy-{table}")
-def copy_table(target: Target, dsn: Dsn, table: str, params: dict[str, str | int]) -> Loaded:
-    """Run `sql/staging/copy_<table>.sql` in one transaction."""
+def copy_table(
+    target: Target, dsn: Dsn, table: str, params: dict[str, str | int], signature: str | None = None
+) -> Loaded:
+    """Run `sql/staging/copy_<table>.sql` in one transaction. With a `signature` of the source
+    files, skip the COPY when the table holds those files already, and remember them after it."""
     logger = get_run_logger()
     with connect(dsn, target.engine) as session:
+        if signature and session.scalar("SELECT value FROM etl_state WHERE name = %s", (table,)) == signature:
+            rows = session.count(table)
+            logger.info("%s holds %d rows of the same source files already; no COPY", table, rows)
+            return Loaded(rows, [])
         skipped = [e for result in session.run(f"staging/copy_{table}", **params) for e in result.errors]
+        if signature:
+            session.run("staging/remember_load", table_name=table, value=signature, at=datetime.now(timezone.utc).replace(tzinfo=None))
         rows = session.count(table)
     logger.info("COPY loaded %d rows into %s", rows, table)
     for error in skipped:

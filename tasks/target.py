@@ -57,6 +57,7 @@ class Target:
         self.settings = settings
         self.creds = creds
         self.engine = engine
+        self._cidr: str | None = None
 
     def client(self, service: str) -> Any:
         return aws.client(self.creds, service)
@@ -92,8 +93,10 @@ class Target:
         )
 
     def caller_cidr(self) -> str:
-        """The CIDR the cluster's ingress rule admits."""
-        return self.settings.allow_cidr or detect_public_cidr()
+        """The CIDR the cluster's ingress rule admits, detected once per run."""
+        if self._cidr is None:
+            self._cidr = self.settings.allow_cidr or detect_public_cidr()
+        return self._cidr
 
     def prepare_sources(self) -> None:
         """Make the source data readable; on AWS it is in S3 already."""
@@ -131,7 +134,9 @@ class LocalTarget(Target):
         return "127.0.0.1/32"
 
     def forget_cluster(self, cluster_id: str) -> None:
-        self.stack.drop_cluster_database(cluster_id)
+        # The local warehouse persists across runs, like a reused cluster, until asked to wipe it.
+        if self.settings.wipe_warehouse:
+            self.stack.drop_cluster_database(cluster_id)
 
     def close(self, keep_warehouse: bool = False) -> None:
         self.stack.stop(keep_postgres=keep_warehouse)

@@ -78,6 +78,6 @@ def teardown(target: Target, keep_cluster: bool = False) -> None:
     left = teardown_resources(target, keep_cluster, get_run_logger())
     if left:
         raise RuntimeError(
-            f"teardown left the {', '.join(left)}; "
-            "run `python flows/sparkify.py teardown` to retry"
+            f"teardown left the {', '.join(left)}; retry with "
+            f"`python flows/sparkify.py --target {target.name} --cluster-id {target.settings.cluster_id} teardown`"
         )

@@ -456,3 +456,24 @@ def test_any_ip_only_by_name_and_with_a_warning(
         assert "Port 5439 of cluster sparkify-dwh is open to the whole internet (--allow-any-ip)" in caplog.text
     finally:
         assert main(["--target", "aws", "teardown"]) == 0
+
+
+def test_a_cluster_refusing_deletion_while_it_changes_is_deleted_once_it_lets(
+    isolated: Path, aws: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """AWS refuses DeleteCluster with InvalidClusterState while a cluster is creating: teardown waits."""
+    real = BaseClient._make_api_call
+    refusals = [2]
+
+    def call(client: BaseClient, name: str, params: dict[str, Any]) -> Any:
+        if name == "DeleteCluster" and refusals[0] > 0:
+            refusals[0] -= 1
+            raise ClientError({"Error": {"Code": "InvalidClusterState", "Message": "operation running"}}, name)
+        return real(client, name, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", call)
+    code, summary = run(tmp=isolated)
+
+    assert code == 0, summary
+    assert refusals == [0]
+    assert leftovers(aws) == NOTHING

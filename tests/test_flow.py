@@ -88,7 +88,7 @@ def empty_event_file(data: Path) -> str:
 def no_event_files(data: Path) -> str:
     shutil.rmtree(data / "log_data")
     (data / "log_data").mkdir()
-    return "s3://udacity-dend/log_data holds no objects"
+    return "s3://udacity-dend/log_data/ holds no objects"
 
 
 def jsonpaths_not_json(data: Path) -> str:

@@ -1,5 +1,7 @@
--- Staging is scratch space, rebuilt by every run. Column names of staging_songs match the song
--- files' keys so that JSON 'auto' maps them; staging_events is mapped by the JSONPaths file.
+-- staging_events holds the events of the run's window, rebuilt by every run. staging_songs keeps
+-- the song files until they change (etl_state remembers which were loaded). Column names of
+-- staging_songs match the song files' keys so that JSON 'auto' maps them; staging_events is
+-- mapped by the JSONPaths file.
 DROP TABLE IF EXISTS staging_events;
 CREATE TABLE staging_events (
     artist          VARCHAR(512),
@@ -23,8 +25,7 @@ CREATE TABLE staging_events (
 )
 DISTSTYLE EVEN;
 
-DROP TABLE IF EXISTS staging_songs;
-CREATE TABLE staging_songs (
+CREATE TABLE IF NOT EXISTS staging_songs (
     num_songs        INTEGER,
     artist_id        VARCHAR(32),
     artist_latitude  DOUBLE PRECISION,
@@ -37,3 +38,11 @@ CREATE TABLE staging_songs (
     year             SMALLINT
 )
 DISTSTYLE EVEN;
+
+CREATE TABLE IF NOT EXISTS etl_state (
+    name       VARCHAR(64)  NOT NULL,
+    value      VARCHAR(256) NOT NULL,
+    updated_at TIMESTAMP    NOT NULL,
+    PRIMARY KEY (name)
+)
+DISTSTYLE ALL;

@@ -7,6 +7,8 @@ CREATE TABLE IF NOT EXISTS users (
     last_name  VARCHAR(128),
     gender     CHAR(1),
     level      VARCHAR(8)   NOT NULL,
+    -- The time of the event the row was taken from: a reload of older days never overrides it.
+    updated_at TIMESTAMP    NOT NULL,
     PRIMARY KEY (user_id)
 )
 DISTSTYLE ALL

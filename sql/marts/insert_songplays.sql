@@ -1,7 +1,8 @@
--- One row per NextSong event. song_id and artist_id are filled when the event's title, artist
--- and length match a song file's title, artist name and duration (to 0.001 s).
-DELETE FROM songplays;
-INSERT INTO songplays (songplay_id, start_time, user_id, level, song_id, artist_id, session_id, location, user_agent)
+-- Replace the window's songplays: one row per NextSong event. song_id and artist_id are filled
+-- when the event's title, artist and length match a song file's title, artist name and duration
+-- (to 0.001 s). songplay_id is the MD5 of the event's identity, so a reload yields the same ids.
+-- A run over all days ({window_start} NULL) replaces every row.
+CREATE TEMP TABLE window_songplays AS
 SELECT songplay_id, start_time, user_id, level, song_id, artist_id, session_id, location, user_agent
 FROM (
     SELECT MD5(CAST(e.user_id AS VARCHAR) || '|' || CAST(e.session_id AS VARCHAR) || '|'
@@ -19,3 +20,14 @@ FROM (
     WHERE e.page = 'NextSong'
 ) AS matched
 WHERE pick = 1;
+
+DELETE FROM songplays
+WHERE CAST({window_start} AS TIMESTAMP) IS NULL
+   OR (start_time >= CAST({window_start} AS TIMESTAMP) AND start_time < CAST({window_end} AS TIMESTAMP))
+   OR songplay_id IN (SELECT songplay_id FROM window_songplays);
+
+INSERT INTO songplays (songplay_id, start_time, user_id, level, song_id, artist_id, session_id, location, user_agent)
+SELECT songplay_id, start_time, user_id, level, song_id, artist_id, session_id, location, user_agent
+FROM window_songplays;
+
+DROP TABLE window_songplays;

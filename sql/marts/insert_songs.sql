@@ -1,11 +1,17 @@
--- One row per song_id; a song file seen twice loads once. Year 0 means unknown in the source.
-DELETE FROM songs;
-INSERT INTO songs (song_id, title, artist_id, year, duration)
-SELECT song_id, title, artist_id, NULLIF(year, 0), duration
-FROM (
-    SELECT song_id, title, artist_id, year, duration,
-           ROW_NUMBER() OVER (PARTITION BY song_id ORDER BY title, artist_id, duration) AS pick
-    FROM staging_songs
-    WHERE song_id IS NOT NULL
-) AS ranked
-WHERE pick = 1;
+-- Upsert one row per song_id; a song file seen twice loads once. Year 0 means unknown in the source.
+MERGE INTO songs
+USING (
+    SELECT song_id, title, artist_id, NULLIF(year, 0) AS year, duration
+    FROM (
+        SELECT song_id, title, artist_id, year, duration,
+               ROW_NUMBER() OVER (PARTITION BY song_id ORDER BY title, artist_id, duration) AS pick
+        FROM staging_songs
+        WHERE song_id IS NOT NULL
+    ) AS ranked
+    WHERE pick = 1
+) AS source
+ON songs.song_id = source.song_id
+WHEN MATCHED THEN UPDATE SET title = source.title, artist_id = source.artist_id, year = source.year,
+                             duration = source.duration
+WHEN NOT MATCHED THEN INSERT (song_id, title, artist_id, year, duration)
+    VALUES (source.song_id, source.title, source.artist_id, source.year, source.duration);

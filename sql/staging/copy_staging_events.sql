@@ -1,8 +1,9 @@
 COPY staging_events
-FROM {source}
+FROM {manifest}
 IAM_ROLE {iam_role}
 REGION {region}
 FORMAT AS JSON {jsonpaths}
 TIMEFORMAT AS 'epochmillisecs'
+MANIFEST
 MAXERROR {max_errors}
 COMPUPDATE OFF STATUPDATE OFF;
