@@ -14,13 +14,13 @@ import sys
 from dataclasses import asdict
 from datetime import date, timezone
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from prefect import flow, get_run_logger
 from prefect.futures import PrefectFuture, wait
 from prefect.logging import get_logger
 from prefect.runtime import flow_run
-from pydantic import SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError
 
 from tasks import aws
 from tasks.checks import CHECKS, CheckResult, check_table
@@ -37,7 +37,7 @@ from tasks.iam import create_role
 from tasks.manifest import write_manifests
 from tasks.report import publish_report, summarize
 from tasks.plan import describe_plan
-from tasks.settings import Settings
+from tasks.settings import NodeType, Settings
 from tasks.sources import Window, survey_sources
 from tasks.staging import copy_table, create_tables
 from tasks.target import Target, open_target
@@ -132,6 +132,7 @@ def build_warehouse(
         "flow_run_id": run_id,
         "window": str(window),
         "tables": tables,
+        "copied": {name: load.copied for name, load in loads.items()},
         **summarize(target, dsn),
         "checks": [c.__dict__ for c in checks],
         "load_errors": [asdict(e) for e in skipped],
@@ -158,22 +159,22 @@ def _settings(**params: Any) -> Settings:
 @flow(name="sparkify-etl", on_cancellation=[_teardown_on_abort], on_crashed=[_teardown_on_abort])
 def sparkify_etl(
     target: Literal["local", "aws"] = "local",
-    data_dir: str | None = None,
-    keep_cluster: bool = False,
-    max_errors: int | None = None,
-    start: date | None = None,
-    end: date | None = None,
-    scheduled_day: bool = False,
-    cluster_id: str | None = None,
-    node_type: str | None = None,
-    number_of_nodes: int | None = None,
-    port: int | None = None,
-    cluster_timeout_s: int | None = None,
-    connect_timeout_s: int | None = None,
-    allow_cidr: str | None = None,
-    allow_any_ip: bool = False,
-    aws_credentials_block: str | None = None,
-    password_secret_block: str | None = None,
+    data_dir: Annotated[str | None, Field(description="local target: a folder laid out like the S3 source")] = None,
+    keep_cluster: Annotated[bool, Field(description="leave the warehouse up to query it")] = False,
+    max_errors: Annotated[int | None, Field(ge=0, description="records each COPY may reject")] = None,
+    start: Annotated[date | None, Field(description="first event day to load (with end)")] = None,
+    end: Annotated[date | None, Field(description="last event day to load, inclusive")] = None,
+    scheduled_day: Annotated[bool, Field(description="load the scheduled run's day (UTC)")] = False,
+    cluster_id: Annotated[str | None, Field(max_length=63, description="existing or new cluster id")] = None,
+    node_type: NodeType | None = None,
+    number_of_nodes: Annotated[int | None, Field(ge=1, le=128)] = None,
+    port: Annotated[int | None, Field(ge=1150, le=65535)] = None,
+    cluster_timeout_s: Annotated[int | None, Field(gt=0)] = None,
+    connect_timeout_s: Annotated[int | None, Field(gt=0)] = None,
+    allow_cidr: Annotated[str | None, Field(description="aws target: who may reach the cluster port")] = None,
+    allow_any_ip: Annotated[bool, Field(description="admit 0.0.0.0/0 on the cluster port")] = False,
+    aws_credentials_block: Annotated[str | None, Field(description="a prefect-aws AwsCredentials block")] = None,
+    password_secret_block: Annotated[str | None, Field(description="a Secret block: the master password")] = None,
 ) -> dict[str, Any]:
     """Build the Sparkify star schema on `target`, check it, report on it, and always tear down.
 

@@ -22,7 +22,7 @@ def describe_plan(settings: Settings) -> str:
         f"  security group  {security_group_name(s.cluster_id)} in the default VPC: TCP {s.port} from",
         f"                  {cidr}",
         f"  S3 bucket       {s.cluster_id}{MANIFEST_BUCKET_MARK}<account>-{s.region}: private, encrypted,",
-        "                  holding the manifest of the song files",
+        "                  holding the manifests of the song and event files COPY reads",
         f"  Redshift        {s.cluster_id}: {s.number_of_nodes} x {s.node_type}, port {s.port}, encrypted,",
         f"                  publicly accessible: {public}",
         f"Estimated cost: ${hourly:.2f} per hour while the cluster exists ({s.number_of_nodes} x {s.node_type} at",

@@ -23,6 +23,9 @@ NODE_TYPES: dict[str, float] = {
     "ra3.16xlarge": 13.04,
 }
 
+# For the flow's signature: the UI offers these in a list.
+NodeType = Literal[tuple(NODE_TYPES)]  # type: ignore[valid-type]
+
 # AWS: 1-63 characters, lower-case letters, digits and hyphens, starting with a letter,
 # no two consecutive hyphens and no trailing hyphen.
 _CLUSTER_ID = re.compile(r"^[a-z](?!.*--)[a-z0-9-]{0,62}(?<!-)$")

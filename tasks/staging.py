@@ -28,6 +28,7 @@ class Loaded:
 
     rows: int
     skipped: list[LoadErrorRecord]
+    copied: bool = True
 
 
 @task(**RETRYING, task_run_name="copy-{table}")
@@ -41,7 +42,7 @@ def copy_table(
         if signature and session.scalar("SELECT value FROM etl_state WHERE name = %s", (table,)) == signature:
             rows = session.count(table)
             logger.info("%s holds %d rows of the same source files already; no COPY", table, rows)
-            return Loaded(rows, [])
+            return Loaded(rows, [], copied=False)
         skipped = [e for result in session.run(f"staging/copy_{table}", **params) for e in result.errors]
         if signature:
             session.run("staging/remember_load", table_name=table, value=signature, at=datetime.now(timezone.utc).replace(tzinfo=None))
