@@ -441,6 +441,8 @@ def test_a_left_cluster_with_other_settings_is_named_not_adopted(isolated: Path,
     assert code == 1
     assert "cluster sparkify-dwh, left by an earlier run, has other settings: NodeType ra3.xlplus (wanted dc2.large)" in summary["error"]
     assert "teardown" in summary["error"]
+    assert main(["teardown"]) == 0  # as the error says: the left cluster is this project's to delete
+    assert leftovers(aws) == NOTHING
 
 
 def test_any_ip_only_by_name_and_with_a_warning(
