@@ -186,21 +186,28 @@ def sparkify_etl(
     opened = open_target(settings)
     _OPEN_TARGETS[run_id] = opened
     inflight: list[PrefectFuture] = []
+    failure: Exception | None = None
     try:
         summary = build_warehouse(opened, run_window(settings), password, run_id, inflight)
     except Exception as exc:
+        failure = exc
         advice = aws.explain(exc)
-        if advice is None:
-            raise
-        raise RuntimeError(advice) from exc
+        if advice is not None:
+            failure = RuntimeError(advice)
+            failure.__cause__ = exc
     finally:
         wait(inflight)
         _OPEN_TARGETS.pop(run_id, None)
         _TORN_DOWN.add(run_id)
-        # A teardown failure must not hide the ETL's own error; it fails the run only on success.
         cleanup = teardown(opened, keep_cluster, return_state=True)
-    if cleanup.is_failed():
-        cleanup.result()
+    left = cleanup.result(raise_on_failure=False) if cleanup.is_failed() else None
+    if failure is not None:
+        # The ETL's own error comes first; what teardown could not delete is said after it.
+        if left is not None:
+            raise RuntimeError(f"{failure}; then {left}") from failure
+        raise failure
+    if left is not None:
+        raise left
     if keep_cluster:
         get_run_logger().info(
             "The warehouse is kept: connect with psql '%s' (password: your Secret block's; none locally). "

@@ -83,6 +83,24 @@ def test_a_failure_at_any_stage_leaves_nothing(
     assert leftovers(aws) == NOTHING
 
 
+def test_a_failed_run_that_cannot_clean_up_says_both(
+    isolated: Path, aws: str, fail_aws_call: Callable[[str, str], None]
+) -> None:
+    """The load error comes first, then what is left and the command that deletes it."""
+    data = sample_copy(isolated)
+    where = cut_a_line(data)
+    fail_aws_call("DeleteBucket", "AccessDenied")
+
+    code, summary = run("--data-dir", str(data), tmp=isolated)
+
+    assert code == 1
+    error = summary["error"]
+    assert error.index(where) < error.index("then teardown left the manifest bucket of sparkify-dwh")
+    assert "python flows/sparkify.py --target local --cluster-id sparkify-dwh teardown" in error
+    assert leftovers(aws)["buckets"] == ["sparkify-dwh-manifests-123456789012-us-west-2"]
+    assert not (isolated / "state" / "pgdata" / "postmaster.pid").exists()
+
+
 @pytest.fixture
 def account(aws: str, s3: Any, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """moto's server as an AWS account holding the source bucket, reached through AWS_ENDPOINT_URL.
