@@ -35,8 +35,8 @@ from tasks.cluster import (
 )
 from tasks.iam import create_role
 from tasks.manifest import write_manifests
-from tasks.report import publish_report, summarize
 from tasks.plan import describe_plan
+from tasks.report import publish_report, summarize
 from tasks.settings import NodeType, Settings
 from tasks.sources import Window, survey_sources
 from tasks.staging import copy_table, create_tables
@@ -208,7 +208,7 @@ def sparkify_etl(
         raise failure
     if left is not None:
         raise left
-    if keep_cluster:
+    if keep_cluster and "warehouse" in summary:
         get_run_logger().info(
             "The warehouse is kept: connect with psql '%s' (password: your Secret block's; none locally). "
             "Delete it with: python flows/sparkify.py --target %s teardown",

@@ -9,6 +9,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from flows.sparkify import main
 from tasks.local_stack import start_postgres
 from tests.support import NOTHING, leftovers, run
 
@@ -28,8 +29,8 @@ def contents(state: Path) -> dict[str, list[tuple[Any, ...]]]:
         server.stop()
 
 
-def load(tmp: Path, *window: str) -> dict:
-    code, summary = run(*(["--start", window[0], "--end", window[1]] if window else []), tmp=tmp)
+def load(tmp: Path, *window: str, flags: tuple[str, ...] = ()) -> dict:
+    code, summary = run(*(["--start", window[0], "--end", window[1]] if window else []), *flags, tmp=tmp)
     assert code == 0, summary
     return summary
 
@@ -61,6 +62,7 @@ def test_windows_add_up_to_a_full_run_and_backfills_duplicate_nothing(
 
 def test_an_empty_window_is_a_clear_no_op(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, aws: str) -> None:
     monkeypatch.setenv("SPARKIFY_STATE_DIR", str(tmp_path / "state"))
-    summary = load(tmp_path, "2026-11-01", "2026-11-02")
+    summary = load(tmp_path, "2026-11-01", "2026-11-02", flags=("--keep-cluster",))
     assert summary["note"] == "nothing to load" and summary["tables"] == {}
-    assert leftovers(aws) == NOTHING
+    assert leftovers(aws) == NOTHING  # nothing was provisioned, so nothing is kept either
+    assert main(["teardown"]) == 0
