@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError, ConnectionError, EndpointConnectionError, NoCredentialsError
+from botocore.exceptions import (
+    ClientError,
+    ConnectionError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    ReadTimeoutError,
+)
 from prefect_aws import AwsClientParameters, AwsCredentials
 
 # botocore retries throttling and 5xx itself, briefly; Prefect's task retries add the longer waits.
@@ -98,7 +104,8 @@ def error_code(exc: BaseException) -> str:
 
 def is_transient(exc: BaseException) -> bool:
     """Worth retrying: throttling, 5xx and dropped connections, nothing the caller got wrong."""
-    return isinstance(exc, ConnectionError | EndpointConnectionError) or error_code(exc) in TRANSIENT_CODES
+    # ReadTimeoutError is not a ConnectionError: a slow answer is worth another try too.
+    return isinstance(exc, ConnectionError | EndpointConnectionError | ReadTimeoutError) or error_code(exc) in TRANSIENT_CODES
 
 
 def is_not_found(exc: BaseException) -> bool:

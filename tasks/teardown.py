@@ -62,7 +62,8 @@ def tagged_clusters(target: Target, run_id: str | None = None) -> set[str]:
         g.get("Tags", [])
         for g in ec2.describe_security_groups(Filters=[{"Name": "tag:Project", "Values": [PROJECT_TAG]}])["SecurityGroups"]
     ]
-    tag_sets += [iam.list_role_tags(RoleName=r["RoleName"])["Tags"] for r in iam.list_roles(PathPrefix=ROLE_PATH)["Roles"]]
+    roles = [r for page in iam.get_paginator("list_roles").paginate(PathPrefix=ROLE_PATH) for r in page["Roles"]]
+    tag_sets += [iam.list_role_tags(RoleName=r["RoleName"])["Tags"] for r in roles]
     for bucket in s3.list_buckets()["Buckets"]:
         if MANIFEST_BUCKET_MARK in bucket["Name"]:
             try:

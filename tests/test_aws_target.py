@@ -497,3 +497,20 @@ def test_a_cluster_refusing_deletion_while_it_changes_is_deleted_once_it_lets(
     assert code == 0, summary
     assert refusals == [0]
     assert leftovers(aws) == NOTHING
+
+
+def test_which_errors_are_transient() -> None:
+    """Retried: throttling, 5xx, dropped or slow connections. Not retried: what AWS will repeat."""
+    from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
+
+    from tasks.retry import is_transient
+
+    def refused(code: str) -> ClientError:
+        return ClientError({"Error": {"Code": code, "Message": "m"}}, "CreateCluster")
+
+    assert is_transient(ReadTimeoutError(endpoint_url="https://redshift.us-west-2.amazonaws.com"))
+    assert is_transient(EndpointConnectionError(endpoint_url="https://iam.amazonaws.com"))
+    for code in ("Throttling", "RequestLimitExceeded", "ServiceUnavailable", "InternalError"):
+        assert is_transient(refused(code)), code
+    for code in ("AccessDenied", "InvalidParameterValue", "ClusterQuotaExceeded", "ClusterAlreadyExists"):
+        assert not is_transient(refused(code)), code
