@@ -13,7 +13,7 @@ from pydantic import SecretStr
 from tasks.aws import error_code, is_not_found
 from tasks.retry import RETRYING
 from tasks.settings import check_password_policy
-from tasks.target import PROJECT_TAG, Endpoint, Target
+from tasks.target import Endpoint, Target, tagged_by_project
 
 POLL_SECONDS = {"local": 0.2, "aws": 15.0}
 
@@ -103,7 +103,7 @@ def describe_cluster(target: Target) -> dict | None:
 
 def is_ours(resource: dict) -> bool:
     """Tagged by this project: only such a cluster or security group is ever deleted or adopted."""
-    return {"Key": "Project", "Value": PROJECT_TAG} in resource.get("Tags", [])
+    return tagged_by_project(resource.get("Tags", []))
 
 
 @task(**RETRYING)

@@ -10,7 +10,7 @@ from tasks.aws import is_not_found
 from tasks.cluster import describe_cluster
 from tasks.manifest import bucket_name
 from tasks.retry import RETRYING
-from tasks.target import PROJECT_TAG, Target
+from tasks.target import PROJECT_TAG, Target, tagged_by_project
 
 POLICY_NAME = "read-source-and-manifest"
 # Every role of the project lives under this path, so teardown lists them in one request.
@@ -44,7 +44,7 @@ def read_policy(buckets: list[str]) -> dict:
 def _is_ours(iam, role: dict) -> bool:
     """Under the project's path and tagged by it: only such a role is adopted or deleted."""
     tags = iam.list_role_tags(RoleName=role["RoleName"])["Tags"]
-    return role.get("Path") == ROLE_PATH and {"Key": "Project", "Value": PROJECT_TAG} in tags
+    return role.get("Path") == ROLE_PATH and tagged_by_project(tags)
 
 
 @task(**RETRYING)

@@ -8,7 +8,6 @@ from datetime import datetime, timezone
 from prefect import get_run_logger, task
 
 from tasks.copy_engine import LoadErrorRecord
-
 from tasks.retry import RETRYING
 from tasks.target import Target
 from tasks.warehouse import Dsn, connect

@@ -26,6 +26,11 @@ PROJECT_TAG = "sparkify-dwh"
 logger = logging.getLogger(__name__)
 
 
+def tagged_by_project(tags: list[dict[str, str]]) -> bool:
+    """Whether AWS tags mark a resource as this project's: only such resources are adopted or deleted."""
+    return {"Key": "Project", "Value": PROJECT_TAG} in tags
+
+
 @dataclass(frozen=True)
 class Endpoint:
     """Where a cluster listens, and the security groups that decide who may connect."""

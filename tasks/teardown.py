@@ -12,7 +12,7 @@ from prefect.logging import get_logger
 from tasks.cluster import delete_cluster, delete_security_group
 from tasks.iam import ROLE_PATH, delete_role
 from tasks.manifest import MANIFEST_BUCKET_MARK, delete_bucket
-from tasks.target import PROJECT_TAG, Target
+from tasks.target import PROJECT_TAG, Target, tagged_by_project
 
 
 def teardown_resources(target: Target, keep_cluster: bool = False, logger: logging.Logger | None = None) -> list[str]:
@@ -48,7 +48,7 @@ def delete_resources(target: Target, keep_cluster: bool, logger: logging.Logger)
 def _matches(tags: list[dict[str, str]], run_id: str | None) -> str | None:
     """The ClusterId tag of a resource this project created (in run `run_id`, if given)."""
     found = {t["Key"]: t["Value"] for t in tags}
-    if found.get("Project") != PROJECT_TAG or (run_id and found.get("FlowRunId") != run_id):
+    if not tagged_by_project(tags) or (run_id and found.get("FlowRunId") != run_id):
         return None
     return found.get("ClusterId")
 
