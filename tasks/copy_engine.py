@@ -3,6 +3,8 @@
 `parse_copy` reads the same COPY statement the AWS target sends to Redshift; `LocalCopy` runs it:
 it reads the objects from S3 with boto3 and streams typed rows into PostgreSQL through psycopg's
 COPY protocol, one object at a time, recording every rejected record in `stl_load_errors`.
+Objects of JSON Lines are converted whole by polars (`tasks.copy_columnar`) when it can vouch
+for every record; the record-by-record path here decides the rest.
 """
 
 from __future__ import annotations
@@ -17,14 +19,21 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 import psycopg
 from botocore.exceptions import ClientError
 from psycopg import sql
+from psycopg.copy import QueuedLibpqWriter
 
-# Objects fetched ahead of the one being parsed: S3 latency, not bandwidth, is the cost.
+from tasks.copy_columnar import MIN_COLUMNAR_BYTES, ColumnarLoader, chunks
+
+# Objects fetched ahead of the one being parsed: S3 latency, not bandwidth, is the cost of
+# small objects; large ones are bounded by their manifest content_length so memory stays flat.
 PREFETCH = 16
+PREFETCH_BYTES = 64 * 1024 * 1024
+# Chunks converted at once by polars, which parses one chunk on one core.
+CONVERTERS = 2
 
 
 class CopyError(ValueError):
@@ -479,6 +488,14 @@ def _table(spec: CopySpec) -> sql.Identifier:
     return sql.Identifier(*spec.table.split("."))
 
 
+class Source(NamedTuple):
+    """One object a COPY reads; `size` is 0 when neither the manifest nor the listing gave it."""
+
+    url: str
+    mandatory: bool
+    size: int
+
+
 class LocalCopy:
     """Runs parsed COPY statements against PostgreSQL, reading sources from S3 with `s3`."""
 
@@ -490,14 +507,31 @@ class LocalCopy:
         paths = self._jsonpaths(spec, len(columns))
         objects = self._objects(spec)
         converters = [make_converter(c, spec) for c in columns]
+        columnar = ColumnarLoader.for_spec(columns, paths, spec)
         errors: list[LoadErrorRecord] = []
         rows = 0
         target = sql.SQL("COPY {} ({}) FROM STDIN").format(
             _table(spec), sql.SQL(", ").join(sql.Identifier(c.name) for c in columns)
         )
-        with conn.cursor() as cur, cur.copy(target) as copy:
+        # The queued writer sends data from its own thread: PostgreSQL ingests while we parse.
+        with (
+            conn.cursor() as cur,
+            cur.copy(target, writer=QueuedLibpqWriter(cur)) as copy,
+            ThreadPoolExecutor(CONVERTERS) as converters_pool,
+        ):
             for url, body in self._fetch(objects):
-                for line_number, raw, value in iter_records(self._lines(url, body, spec)):
+                body = self._decompress(url, body, spec)
+                done = 0
+                if columnar and len(body) >= MIN_COLUMNAR_BYTES:
+                    done, loaded = self._columnar(copy, columnar, body, converters_pool)
+                    rows += loaded
+                if done == len(body):
+                    continue
+                # The row path takes over where the columnar one stopped: at the start of a line,
+                # since every line before it was a whole JSON object.
+                first_line = body.count(b"\n", 0, done)
+                for line_number, raw, value in iter_records(self._lines(url, body[done:])):
+                    line_number += first_line
                     try:
                         row = self._row(value, columns, paths, converters, spec)
                     except _Reject as reject:
@@ -508,6 +542,27 @@ class LocalCopy:
                     copy.write_row(row)
                     rows += 1
         return CopyResult(rows=rows, files=len(objects), errors=errors)
+
+    @staticmethod
+    def _columnar(copy: Any, loader: ColumnarLoader, body: bytes, pool: ThreadPoolExecutor) -> tuple[int, int]:
+        """Write `body` chunk by chunk while polars can vouch for each; return where it stopped
+        (len(body) when it did not) and the rows it wrote."""
+        pending: deque[tuple[int, Future[tuple[bytes, int] | None]]] = deque()
+        parts = chunks(body)
+        rows = 0
+        while True:
+            while len(pending) <= CONVERTERS and (part := next(parts, None)):
+                pending.append((part[0], pool.submit(loader.convert, body[part[0]:part[1]])))
+            if not pending:
+                return len(body), rows
+            start, future = pending.popleft()
+            converted = future.result()
+            if converted is None:
+                for _, later in pending:
+                    later.cancel()
+                return start, rows
+            copy.write(converted[0])
+            rows += converted[1]
 
     # -- sources ---------------------------------------------------------------------------
 
@@ -551,58 +606,73 @@ class LocalCopy:
             )
         return paths
 
-    def _objects(self, spec: CopySpec) -> list[tuple[str, bool]]:
-        """(url, mandatory) for every object the COPY reads."""
+    def _objects(self, spec: CopySpec) -> list[Source]:
+        """Every object the COPY reads."""
         if spec.manifest:
             body = self._get(spec.source)
             if body is None:
                 raise CopyError(f"manifest {spec.source} does not exist")
             try:
                 entries = json.loads(body)["entries"]
-                objects = [(e["url"], bool(e.get("mandatory", False))) for e in entries]
+                objects = [
+                    Source(e["url"], bool(e.get("mandatory", False)), int(e.get("meta", {}).get("content_length", 0)))
+                    for e in entries
+                ]
             except (ValueError, KeyError, TypeError):
                 raise CopyError(f'manifest {spec.source} must be JSON like {{"entries": [{{"url": "s3://...", "mandatory": true}}]}}') from None
             if not objects:
                 raise CopyError(f"manifest {spec.source} lists no files")
             return objects
         bucket, prefix = split_s3_url(spec.source)
-        keys = [
-            item["Key"]
+        objects = [
+            Source(f"s3://{bucket}/{item['Key']}", True, int(item["Size"]))
             for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
             for item in page.get("Contents", [])
         ]
-        if not keys:
+        if not objects:
             raise CopyError(f"the S3 prefix {spec.source} matches no objects; check the bucket and prefix")
-        return [(f"s3://{bucket}/{key}", True) for key in keys]
+        return objects
 
-    def _fetch(self, objects: list[tuple[str, bool]]) -> Iterator[tuple[str, bytes]]:
-        """Bodies in manifest/listing order, with a bounded window of GETs in flight."""
+    def _fetch(self, objects: list[Source]) -> Iterator[tuple[str, bytes]]:
+        """Bodies in manifest/listing order, with at most PREFETCH GETs and, as far as sizes are
+        known, PREFETCH_BYTES in flight (one object at least, whatever its size)."""
         with ThreadPoolExecutor(max_workers=PREFETCH) as pool:
-            window: deque[tuple[str, bool, Future[bytes | None]]] = deque()
-            for url, mandatory in objects:
-                window.append((url, mandatory, pool.submit(self._get, url)))
-                if len(window) >= PREFETCH:
-                    yield from self._arrived(*window.popleft())
+            window: deque[tuple[Source, Future[bytes | None]]] = deque()
+            held = 0
+            for source in objects:
+                while window and (len(window) >= PREFETCH or held + source.size > PREFETCH_BYTES):
+                    done, future = window.popleft()
+                    held -= done.size
+                    yield from self._arrived(done, future)
+                window.append((source, pool.submit(self._get, source.url)))
+                held += source.size
             while window:
                 yield from self._arrived(*window.popleft())
 
     @staticmethod
-    def _arrived(url: str, mandatory: bool, future: Future[bytes | None]) -> Iterator[tuple[str, bytes]]:
+    def _arrived(source: Source, future: Future[bytes | None]) -> Iterator[tuple[str, bytes]]:
         body = future.result()
         if body is not None:
-            yield url, body
-        elif mandatory:
-            raise CopyError(f"mandatory file {url} listed in the manifest does not exist")
+            yield source.url, body
+        elif source.mandatory:
+            raise CopyError(f"mandatory file {source.url} listed in the manifest does not exist")
 
     @staticmethod
-    def _lines(url: str, body: bytes, spec: CopySpec) -> list[str]:
+    def _decompress(url: str, body: bytes, spec: CopySpec) -> bytes:
         try:
             if spec.compression == "GZIP":
-                body = gzip.decompress(body)
-            elif spec.compression == "BZIP2":
-                body = bz2.decompress(body)
-            text = body.decode("utf-8")
+                return gzip.decompress(body)
+            if spec.compression == "BZIP2":
+                return bz2.decompress(body)
         except (OSError, EOFError, ValueError) as exc:
+            raise CopyError(f"cannot read {url}: {exc}") from None
+        return body
+
+    @staticmethod
+    def _lines(url: str, body: bytes) -> list[str]:
+        try:
+            text = body.decode("utf-8")
+        except ValueError as exc:
             raise CopyError(f"cannot read {url}: {exc}") from None
         # Only \n ends a line: str.splitlines would also break at U+2028 and friends inside strings.
         lines = text.split("\n")

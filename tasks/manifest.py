@@ -51,7 +51,8 @@ def write_manifests(target: Target, sources: Sources, run_id: str) -> dict[str, 
     )
     urls = {}
     for name, objects in (("songs", sources.songs), ("events", sources.events)):
-        entries = [{"url": sources.url(o), "mandatory": True} for o in objects]
+        # content_length is optional for JSON; the local engine sizes its read-ahead by it.
+        entries = [{"url": sources.url(o), "mandatory": True, "meta": {"content_length": o.size}} for o in objects]
         s3.put_object(Bucket=bucket, Key=MANIFEST_KEYS[name], Body=json.dumps({"entries": entries}).encode())
         urls[name] = f"s3://{bucket}/{MANIFEST_KEYS[name]}"
         get_run_logger().info("Manifest %s lists %d %s files", urls[name], len(entries), name[:-1])

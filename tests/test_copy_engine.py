@@ -551,3 +551,113 @@ def test_decimal_overflow_is_a_load_error(bucket: Any, pg: psycopg.Connection) -
     pg.execute("CREATE TABLE t (d NUMERIC(5, 2))")
     copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/in/' JSON 'auto' MAXERROR 1")
     assert rows(pg) == [(Decimal("1.50"),)]
+
+
+# ---------------------------------------------------------------------------------------------
+# The columnar path: objects of JSON Lines above MIN_COLUMNAR_BYTES are converted by polars,
+# and must load exactly what the row path loads, or let the row path decide.
+
+WIDE = (
+    "CREATE TABLE t (id BIGINT, small SMALLINT, n INTEGER, user_id INTEGER, x DOUBLE PRECISION,"
+    " r REAL, name VARCHAR(24), code CHAR(2), note TEXT, ts TIMESTAMP)"
+)
+WIDE_COPY = f"COPY t FROM 's3://{BUCKET}/in/' JSON 'auto' TIMEFORMAT AS 'epochmillisecs' MAXERROR 10"
+
+
+def wide(i: int) -> dict[str, Any]:
+    """A record exercising every converted type, with the sample's string-typed ids."""
+    return {
+        "id": i, "small": i % 30000 - 15000, "n": -i, "user_id": str(i) if i % 7 else "",
+        "x": i / 3 if i % 5 else None, "r": 1.5 + i, "name": ["Björk", "Sigur Rós", "", "a\\b", 'q"uote'][i % 5],
+        "code": "AB" if i % 2 else None, "note": ["tab\there", "line\nbreak", "plain", "\\N", "€"][i % 5],
+        "ts": 1541105830796 + i,
+    }
+
+
+@pytest.fixture
+def vouched(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Whether the columnar path took each chunk it was offered, in order."""
+    from tasks.copy_columnar import ColumnarLoader
+
+    taken: list[bool] = []
+    convert = ColumnarLoader.convert
+
+    def spy(self: ColumnarLoader, chunk: bytes) -> Any:
+        result = convert(self, chunk)
+        taken.append(result is not None)
+        return result
+
+    monkeypatch.setattr(ColumnarLoader, "convert", spy)
+    return taken
+
+
+def both_paths(pg: psycopg.Connection, s3: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[list, list, list, list]:
+    """Rows and load errors of WIDE_COPY by the columnar path, then by the row path alone."""
+    import tasks.copy_engine as engine
+
+    pg.execute(WIDE)
+    columnar = copy(pg, s3, WIDE_COPY)
+    fast, fast_errors = rows(pg), [(e["filename"], e["line_number"], e["err_reason"]) for e in load_errors(pg)]
+    pg.execute("TRUNCATE t, stl_load_errors")
+    monkeypatch.setattr(engine, "MIN_COLUMNAR_BYTES", 1 << 60)
+    exact = copy(pg, s3, WIDE_COPY)
+    assert columnar.rows == exact.rows
+    slow_errors = [(e["filename"], e["line_number"], e["err_reason"]) for e in load_errors(pg)]
+    return fast, rows(pg), fast_errors, slow_errors
+
+
+def test_columnar_path_loads_what_the_row_path_loads(
+    bucket: Any, pg: psycopg.Connection, monkeypatch: pytest.MonkeyPatch, vouched: list[bool]
+) -> None:
+    """Non-ASCII, escapes, empty strings, nulls, ids as strings and epochs load identically."""
+    put(bucket, "in/a.json", jsonl(*(wide(i) for i in range(3000))))
+    fast, exact, fast_errors, slow_errors = both_paths(pg, bucket, monkeypatch)
+    assert vouched == [True]
+    assert len(fast) == 3000
+    assert fast == exact
+    assert fast_errors == slow_errors == []
+
+
+@pytest.mark.parametrize(
+    ("line", "change"),
+    [
+        (2900, {"name": 12}),  # a number in a text column: the row path writes "12"
+        (2900, {"n": 2.5}),  # a fraction in an integer column: rejected with its line
+        (2900, {"user_id": " 7"}),  # digits with a blank: the row path strips it
+        (2900, {"name": "x" * 30}),  # too long: rejected with its line
+        (2900, {"small": 40000}),  # out of SMALLINT's range: rejected with its line
+        (2900, {"note": "nul\u0000"}),  # NUL: rejected with its line
+        (2900, {"name": {"nested": True}}),  # an object in a text column: loaded as JSON text
+    ],
+)
+def test_columnar_path_hands_doubtful_records_to_the_row_path(
+    bucket: Any, pg: psycopg.Connection, monkeypatch: pytest.MonkeyPatch, vouched: list[bool], line: int,
+    change: dict[str, Any],
+) -> None:
+    """Whatever polars cannot vouch for loads, or is rejected at its line, as on the row path."""
+    records = [wide(i) for i in range(3000)]
+    records[line - 1] |= change
+    put(bucket, "in/a.json", jsonl(*records))
+    fast, exact, fast_errors, slow_errors = both_paths(pg, bucket, monkeypatch)
+    assert vouched == [False]
+    assert fast == exact
+    assert fast_errors == slow_errors
+
+
+def test_row_path_takes_over_mid_object_with_the_right_line(
+    bucket: Any, pg: psycopg.Connection, monkeypatch: pytest.MonkeyPatch, vouched: list[bool]
+) -> None:
+    """A bad record in a later chunk of a large object: earlier chunks load columnar, and the
+    rejection names the record's own line in the object."""
+    import tasks.copy_columnar as columnar
+
+    monkeypatch.setattr(columnar, "CHUNK_BYTES", 64 * 1024)
+    records = [wide(i) for i in range(3000)]
+    records[2499]["small"] = "not a number"
+    put(bucket, "in/a.json", jsonl(*records))
+    fast, exact, fast_errors, slow_errors = both_paths(pg, bucket, monkeypatch)
+    assert fast == exact and len(fast) == 2999
+    # Records 1-2499 fill the first chunks; the chunk holding line 2500 goes to the row path.
+    assert vouched.count(True) >= 2 and False in vouched
+    assert fast_errors == slow_errors
+    assert [line for _, line, _ in fast_errors] == [2500]

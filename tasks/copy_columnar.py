@@ -1,0 +1,180 @@
+"""The columnar path of the local COPY: polars parses a whole object and checks every value at once.
+
+It takes an object only when it can vouch that the row path (`LocalCopy`'s exact record-by-record
+conversion) would accept every record and load the same values; it returns None otherwise, and
+the row path then loads that object and reports each rejected record with its line.
+One known difference is left: a JSON object with a key written twice keeps the first value here,
+the last on the row path.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+if TYPE_CHECKING:
+    from tasks.copy_engine import Column, CopySpec
+
+# Below this size an object costs more to set up as a frame than to convert record by record.
+MIN_COLUMNAR_BYTES = 64 * 1024
+# Objects are converted in pieces of about this size, so memory does not grow with the object
+# and two pieces convert at once (polars parses one piece on one core).
+CHUNK_BYTES = 4 * 1024 * 1024
+
+_INT_LIMITS = {"smallint": 2**15, "integer": 2**31, "bigint": 2**63}
+# What a number, boolean, object or array looks like once polars has read it as text: a text
+# column holding any such value may not have been a JSON string, so the row path decides.
+_NOT_A_JSON_STRING = r"^(?:-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?$|true$|false$|[{\[])"
+# PostgreSQL's text COPY format: these characters are written as backslash escapes.
+_TEXT_ESCAPES = [("\\", "\\\\"), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t")]
+
+
+def _kind(column: Column) -> str | None:
+    base = column.type.split("(")[0].strip()
+    if base in _INT_LIMITS:
+        return "int"
+    if base in ("real", "double precision"):
+        return "float"
+    if base == "timestamp without time zone":
+        return "epoch"
+    if column.is_text:
+        return "text"
+    return None
+
+
+class ColumnarLoader:
+    """Converts JSON Lines into PostgreSQL text-format COPY data, a whole chunk at a time."""
+
+    def __init__(self, columns: list[Column], keys: list[str], spec: CopySpec) -> None:
+        self.columns, self.keys, self.spec = columns, keys, spec
+        self.kinds = [_kind(c) for c in columns]
+        # Number columns arrive as JSON numbers or as strings ("userId": "39"): the first chunk
+        # tells which, and a chunk that disagrees is read again with strings.
+        self._int_sources: dict[str, pl.DataType] | None = None
+
+    @classmethod
+    def for_spec(cls, columns: list[Column], paths: list[list[str | int]] | None, spec: CopySpec) -> ColumnarLoader | None:
+        """A loader if every column is a plain top-level field of a type it converts, else None."""
+        if spec.blanks_as_null or spec.json.lower() == "auto ignorecase":
+            return None
+        if paths is None:
+            keys = [c.name for c in columns]
+        elif all(len(p) == 1 and isinstance(p[0], str) for p in paths):
+            keys = [str(p[0]) for p in paths]
+        else:
+            return None
+        epoch_ok = spec.timeformat in ("epochmillisecs", "epochsecs")
+        kinds = [_kind(c) for c in columns]
+        if None in kinds or ("epoch" in kinds and not epoch_ok) or len(set(keys)) != len(keys):
+            return None
+        return cls(columns, keys, spec)
+
+    def convert(self, chunk: bytes) -> tuple[bytes, int] | None:
+        """The chunk's rows as text-format COPY data and their count, or None if the row path must decide."""
+        if not chunk.isascii():
+            try:
+                chunk.decode("utf-8")  # the row path rejects the whole object; so must this one
+            except ValueError:
+                return None
+        try:
+            frame = self._read(chunk)
+            if frame is None:
+                return None
+            kinds = {key: (kind, frame.schema[key]) for key, kind in zip(self.keys, self.kinds)}
+            # JSON strings hold NUL, backslash, newline, CR or tab only as escapes: checking
+            # them is needed only where the chunk has a backslash at all.
+            flags = frame.lazy().select(self._checks(kinds, escapes=b"\\" in chunk)).collect().row(0, named=True)
+            if any(value for name, value in flags.items() if not name.startswith("escape:")):
+                return None
+            escape = {name.removeprefix("escape:") for name, value in flags.items() if name.startswith("escape:") and value}
+            out = frame.lazy().select(self._conversions(kinds, escape)).collect()
+        except pl.exceptions.PolarsError:  # e.g. a cast PostgreSQL would make and polars refuses
+            return None
+        buffer = io.BytesIO()
+        out.write_csv(
+            buffer, include_header=False, separator="\t", quote_style="never", null_value="\\N",
+            datetime_format="%Y-%m-%d %H:%M:%S%.f",
+        )
+        return buffer.getvalue(), out.height
+
+    def _read(self, chunk: bytes) -> pl.DataFrame | None:
+        """The chunk as a frame typed for conversion; None if it is not JSON Lines of such values."""
+        source = {"float": pl.Float64, "epoch": pl.Int64, "text": pl.String}
+        if self._int_sources is None:
+            try:
+                inferred = pl.read_ndjson(io.BytesIO(chunk[: 64 * 1024].rsplit(b"\n", 1)[0]), infer_schema_length=None).schema
+            except pl.exceptions.PolarsError:
+                inferred = {}
+            self._int_sources = {
+                key: pl.Int64 if inferred.get(key) == pl.Int64 else pl.String
+                for key, kind in zip(self.keys, self.kinds) if kind == "int"
+            }
+        schema = {key: self._int_sources.get(key) or source[kind] for key, kind in zip(self.keys, self.kinds)}
+        for attempt in (schema, {**schema, **dict.fromkeys(self._int_sources, pl.String)}):
+            try:
+                return pl.read_ndjson(io.BytesIO(chunk), schema=attempt)
+            except pl.exceptions.PolarsError:
+                continue
+        return None
+
+    def _checks(self, kinds: dict[str, tuple[str, pl.DataType]], escapes: bool) -> list[pl.Expr]:
+        """One boolean per test a chunk must pass (all False), and per text column whether it needs escapes."""
+        checks = []
+        for column, key in zip(self.columns, self.keys):
+            kind, dtype = kinds[key]
+            value = pl.col(key)
+            if kind == "int":
+                limit = _INT_LIMITS[column.type.split("(")[0].strip()]
+                if dtype == pl.String:
+                    # Redshift loads an empty string into a number column as NULL.
+                    bad = (value != "") & ~value.str.contains(r"^[+-]?[0-9]{1,18}$")
+                    checks.append(bad.any().alias(f"digits:{key}"))
+                    value = pl.when(value == "").then(None).otherwise(value).cast(pl.Int64, strict=False)
+                checks.append(((value < -limit) | (value >= limit)).any().alias(f"range:{key}"))
+            elif kind == "epoch":
+                scale = 1000 if self.spec.timeformat == "epochmillisecs" else 1
+                # Between 1900 and 2200: well inside what both paths can represent.
+                checks.append(((value < -2_208_988_800 * scale) | (value > 7_258_118_400 * scale)).any().alias(f"range:{key}"))
+            elif kind == "text":
+                checks.append(value.str.contains(_NOT_A_JSON_STRING).any().alias(f"json:{key}"))
+                if column.length is not None:
+                    checks.append((value.str.len_bytes().max() > column.length).alias(f"length:{key}"))
+                if escapes:
+                    checks.append(value.str.contains("\x00", literal=True).any().alias(f"nul:{key}"))
+                    checks.append(value.str.contains(r"[\\\n\r\t]").any().alias(f"escape:{key}"))
+                if self.spec.empty_as_null:
+                    value = pl.when(value == "").then(None).otherwise(value)
+            if column.not_null:
+                checks.append(value.is_null().any().alias(f"null:{key}"))
+        return [c.fill_null(False) for c in checks]
+
+    def _conversions(self, kinds: dict[str, tuple[str, pl.DataType]], escape: set[str]) -> list[pl.Expr]:
+        out = []
+        for column, key in zip(self.columns, self.keys):
+            kind, dtype = kinds[key]
+            value = pl.col(key)
+            if kind == "int" and dtype == pl.String:
+                value = pl.when(value == "").then(None).otherwise(value).cast(pl.Int64)
+            elif kind == "epoch":
+                value = pl.from_epoch(value, time_unit="ms" if self.spec.timeformat == "epochmillisecs" else "s")
+            elif kind == "text":
+                if self.spec.empty_as_null:
+                    value = pl.when(value == "").then(None).otherwise(value)
+                if key in escape:
+                    for char, escaped in _TEXT_ESCAPES:
+                        value = value.str.replace_all(char, escaped, literal=True)
+            out.append(value.alias(column.name))
+        return out
+
+
+def chunks(body: bytes) -> Iterator[tuple[int, int]]:
+    """(start, end) offsets that cut `body` into pieces of about CHUNK_BYTES at line ends."""
+    size, start = CHUNK_BYTES, 0
+    while start < len(body):
+        end = body.find(b"\n", min(start + size, len(body)) - 1)
+        end = len(body) if end == -1 else end + 1
+        yield start, end
+        start = end
