@@ -9,8 +9,9 @@ import pwd
 import shutil
 import subprocess
 import tempfile
+import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol
@@ -131,7 +132,7 @@ def start_postgres(pgdata: Path) -> EmbeddedPostgres:
 class LocalStack:
     """moto's server on a free loopback port plus an embedded PostgreSQL backing its clusters."""
 
-    def __init__(self, state_dir: Path) -> None:
+    def __init__(self, state_dir: Path, region: str) -> None:
         from moto.server import ThreadedMotoServer
 
         state_dir.mkdir(parents=True, exist_ok=True)
@@ -141,6 +142,8 @@ class LocalStack:
         self._moto.start()
         host, port = self._moto.get_host_and_port()
         self.endpoint_url = f"http://{host}:{port}"
+        # moto imports a service on its first request, about 2 s for EC2: do it while data is filled.
+        threading.Thread(target=_warm_up, args=(region,), daemon=True).start()
         try:
             self._postgres = start_postgres(state_dir / "pgdata")
         except BaseException:
@@ -152,23 +155,50 @@ class LocalStack:
 
         Each cluster is one PostgreSQL database named after it, as LocalStack backs Redshift.
         """
-        with self._superuser() as conn:
+        with self.superuser() as conn:
             role_exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (user,)).fetchone()
             verb = "ALTER" if role_exists else "CREATE"
             conn.execute(sql.SQL(verb + " ROLE {} LOGIN PASSWORD {}").format(sql.Identifier(user), sql.Literal(password)))
             if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (cluster_id,)).fetchone():
                 conn.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(cluster_id), sql.Identifier(user)))
-        with self._superuser(cluster_id) as conn:
+                # Redshift sizes query memory itself; PostgreSQL's 4 MB default spills the
+                # transforms' sorts and hashes to disk from about 100k events on.
+                conn.execute(sql.SQL("ALTER DATABASE {} SET work_mem = '128MB'").format(sql.Identifier(cluster_id)))
+        with self.superuser(cluster_id) as conn:
             conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(user)))
             install_system_objects(conn)
         dsn = self._postgres.superuser_dsn()
         return {"host": dsn["host"], "port": int(dsn.get("port") or 5432), "dbname": cluster_id, "user": user}
 
+    def fill_bucket(self, bucket: str, region: str, files: Iterable[tuple[Path, str]]) -> int:
+        """Put (file, key) pairs into `bucket` through moto's S3 backend in this process.
+
+        This stands in for data that is in S3 already, so it is set up rather than transferred:
+        over HTTP each small object costs milliseconds (see bench/README.md), here microseconds.
+        Everything the pipeline itself reads still goes through moto's S3 API. One file is in
+        memory at a time; moto spills objects over 5 MB to temporary files.
+        """
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.s3.exceptions import BucketAlreadyExists
+        from moto.s3.models import s3_backends
+
+        backend = s3_backends[DEFAULT_ACCOUNT_ID]["aws"]
+        try:
+            backend.create_bucket(bucket, region)
+        except BucketAlreadyExists:
+            pass
+        count = 0
+        for path, key in files:
+            backend.put_object(bucket, key, path.read_bytes())
+            count += 1
+        return count
+
     def drop_cluster_database(self, cluster_id: str) -> None:
-        with self._superuser() as conn:
+        with self.superuser() as conn:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(cluster_id)))
 
-    def _superuser(self, dbname: str = "postgres") -> psycopg.Connection:
+    def superuser(self, dbname: str = "postgres") -> psycopg.Connection:
+        """An autocommit connection as the server's superuser: setup, and the benchmark's references."""
         return psycopg.connect(**{**self._postgres.superuser_dsn(), "dbname": dbname}, autocommit=True)
 
     def stop(self, keep_postgres: bool = False) -> None:
@@ -180,6 +210,14 @@ class LocalStack:
             self._postgres.stop()
 
 
+def _warm_up(region: str) -> None:
+    from moto.backends import get_backend
+    from moto.core import DEFAULT_ACCOUNT_ID
+
+    for service in ("ec2", "redshift"):
+        get_backend(service)[DEFAULT_ACCOUNT_ID][region]
+
+
 def iter_data_files(data_dir: Path, prefixes: tuple[str, ...]) -> Iterator[tuple[Path, str]]:
     """(file, S3 key) for every file under the given prefixes of `data_dir`."""
     for prefix in prefixes:
@@ -188,13 +226,19 @@ def iter_data_files(data_dir: Path, prefixes: tuple[str, ...]) -> Iterator[tuple
                 yield path, path.relative_to(data_dir).as_posix()
 
 
+def data_files(data_dir: Path, prefixes: tuple[str, ...], extra: tuple[str, ...]) -> list[tuple[Path, str]]:
+    """(file, S3 key) for the files under `prefixes` of `data_dir`, and the `extra` keys that exist."""
+    return list(iter_data_files(data_dir, prefixes)) + [(data_dir / k, k) for k in extra if (data_dir / k).is_file()]
+
+
 def upload_data_dir(s3: Any, bucket: str, data_dir: Path, prefixes: tuple[str, ...], extra: tuple[str, ...]) -> int:
-    """Fill `bucket` from `data_dir`, parallel PUTs since each request costs milliseconds."""
+    """Fill `bucket` from `data_dir` over the S3 API with parallel PUTs: how tests seed an S3
+    that stands for the user's own bucket."""
     try:
         s3.create_bucket(Bucket=bucket, **bucket_location(s3.meta.region_name))
     except s3.exceptions.BucketAlreadyOwnedByYou:
         pass
-    files = list(iter_data_files(data_dir, prefixes)) + [(data_dir / k, k) for k in extra if (data_dir / k).is_file()]
+    files = data_files(data_dir, prefixes, extra)
     with ThreadPoolExecutor(UPLOAD_THREADS) as pool:
         list(pool.map(lambda item: s3.put_object(Bucket=bucket, Key=item[1], Body=item[0].read_bytes()), files))
     return len(files)

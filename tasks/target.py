@@ -17,7 +17,7 @@ from pydantic import SecretStr
 
 from tasks import aws
 from tasks.dialect import LocalPostgres, Redshift
-from tasks.local_stack import LocalStack, upload_data_dir
+from tasks.local_stack import LocalStack, data_files
 from tasks.settings import Settings
 from tasks.warehouse import Dsn
 
@@ -119,15 +119,14 @@ class LocalTarget(Target):
     name = "local"
 
     def __init__(self, settings: Settings) -> None:
-        self.stack = LocalStack(settings.state_dir)
+        self.stack = LocalStack(settings.state_dir, settings.region)
         creds = aws.credentials(settings.region, endpoint_url=self.stack.endpoint_url, local=True)
         super().__init__(settings, creds, LocalPostgres(lambda: self.client("s3")))
 
     def prepare_sources(self) -> None:
         s = self.settings
-        count = upload_data_dir(
-            self.client("s3"), s.source_bucket, s.data_dir, (s.song_prefix, s.log_prefix), (s.log_jsonpaths_key,)
-        )
+        files = data_files(s.data_dir, (s.song_prefix, s.log_prefix), (s.log_jsonpaths_key,))
+        count = self.stack.fill_bucket(s.source_bucket, s.region, files)
         logger.info("Local S3 at %s holds %d objects from %s", self.stack.endpoint_url, count, s.data_dir)
 
     def dsn(self, endpoint: Endpoint, password: SecretStr) -> Dsn:

@@ -9,8 +9,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tasks.local_stack import BinariesPostgres, LocalStack, _system_bindir, upload_data_dir
-from tests.support import SAMPLE
+from tasks.local_stack import BinariesPostgres, LocalStack, _system_bindir, data_files, upload_data_dir
+from tests.support import SAMPLE, client
 
 
 @pytest.fixture
@@ -40,7 +40,7 @@ def test_postgres_from_system_binaries(world_readable_dir: Path) -> None:
 
 
 def test_local_stack_backs_a_cluster_with_a_database(tmp_path: Path) -> None:
-    stack = LocalStack(tmp_path / "state")
+    stack = LocalStack(tmp_path / "state", "us-west-2")
     try:
         dsn = stack.back_cluster("my-cluster", "admin_user", "Secret123")
         with psycopg.connect(**dsn, password="Secret123") as conn:
@@ -59,3 +59,24 @@ def test_upload_fills_the_source_bucket_from_the_data_dir(s3) -> None:
     assert count == len(keys) == len(on_disk)
     assert "log_json_path.json" in keys
     assert sum(k.startswith("song_data/") for k in keys) == len(list((SAMPLE / "song_data").rglob("*.json")))
+
+
+def test_fill_bucket_serves_the_data_dir_through_the_s3_api(tmp_path: Path) -> None:
+    """Files put through moto's backend are listed and read back over HTTP like uploaded ones."""
+    import hashlib
+
+
+    stack = LocalStack(tmp_path / "state", "us-west-2")
+    try:
+        files = data_files(SAMPLE, ("song_data", "log_data"), ("log_json_path.json", "no_such_file.json"))
+        assert stack.fill_bucket("udacity-dend", "us-west-2", files) == len(files)
+        s3 = client(stack.endpoint_url, "s3")
+        listed = {o["Key"]: o for p in s3.get_paginator("list_objects_v2").paginate(Bucket="udacity-dend") for o in p["Contents"]}
+        assert sorted(listed) == sorted(key for _, key in files)
+        path, key = files[-1]
+        assert s3.get_object(Bucket="udacity-dend", Key=key)["Body"].read() == path.read_bytes()
+        assert listed[key]["ETag"].strip('"') == hashlib.md5(path.read_bytes()).hexdigest()
+        # A second run into the same process's moto keeps the bucket and replaces the objects.
+        assert stack.fill_bucket("udacity-dend", "us-west-2", files[:1]) == 1
+    finally:
+        stack.stop()
