@@ -1,0 +1,328 @@
+"""The benchmark: the local pipeline on generated datasets, against references measured in the same run.
+
+    python -m bench run                 # every dataset (about 15 minutes on 2 cores)
+    python -m bench run --only 1m       # one of them
+
+Each dataset is generated once under .state/bench/ and reused. Every pipeline run is a fresh
+`python flows/sparkify.py` process against one Prefect server the benchmark starts, so the
+server's start is excluded and each task's duration is read back from Prefect's API.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+# name: (events, song files)
+DATASETS = {"100k": (100_000, 2_000), "1m": (1_000_000, 2_000), "1m-5k": (1_000_000, 5_000), "5m": (5_000_000, 20_000)}
+REFERENCE_DATASET = "1m"
+SEED = 1
+# The row-by-row baseline runs at a few thousand rows a second: it is timed on this many rows
+# and its rate applied to the whole dataset.
+NAIVE_ROWS = 100_000
+
+
+def dataset(root: Path, name: str) -> Path:
+    """The dataset `name`, generated unless a previous run left it complete."""
+    from bench.generate import generate
+
+    events, songs = DATASETS[name]
+    out = root / name
+    expected = out / "expected.json"
+    if not (expected.exists() and json.loads(expected.read_text())["params"] | {"seed": SEED} == {
+        "songs": songs, "events": events, "days": 30, "seed": SEED, "match_share": 0.3,
+    }):
+        started = time.perf_counter()
+        generate(out, songs, events, 30, SEED)
+        print(f"  generated {name} in {time.perf_counter() - started:.0f} s", flush=True)
+    return out
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def prefect_server(home: Path) -> Iterator[str]:
+    """A `prefect server start` of its own, with its own database under `home`; yields its API URL."""
+    port = _free_port()
+    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/api"
+    try:
+        for _ in range(240):
+            try:
+                urllib.request.urlopen(f"{url}/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            raise RuntimeError("the benchmark's Prefect server did not start within 120 s")
+        yield url
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+def run_pipeline(data: Path, work: Path, api_url: str) -> dict[str, Any]:
+    """One `python flows/sparkify.py` run, kept for inspection; its summary, wall time and peak RSS."""
+    summary = work / "summary.json"
+    env = {
+        **os.environ, "PREFECT_API_URL": api_url, "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1",
+        "SPARKIFY_STATE_DIR": str(work / "state"), "SPARKIFY_RESULTS_DIR": str(work / "results"),
+    }
+    command = [sys.executable, str(ROOT / "flows" / "sparkify.py"), "--data-dir", str(data), "--keep-cluster",
+               "--summary-json", str(summary)]
+    started = time.perf_counter()
+    with open(work / "flow.log", "w") as log:
+        child = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"the pipeline failed on {data}; see {work / 'flow.log'}")
+    # ru_maxrss is in KiB on Linux: the flow process, its in-process moto, and any child it waited for.
+    return {"summary": json.loads(summary.read_text()), "wall_s": wall, "peak_rss_mb": usage.ru_maxrss / 1024}
+
+
+def stop_pipeline_warehouse(work: Path) -> None:
+    env = {**os.environ, "SPARKIFY_STATE_DIR": str(work / "state")}
+    subprocess.run([sys.executable, str(ROOT / "flows" / "sparkify.py"), "teardown", "--wipe"], env=env,
+                   check=True, capture_output=True)
+
+
+def stage_seconds(flow_run_id: str) -> dict[str, float]:
+    """Seconds per stage of a flow run, from the task runs Prefect recorded."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(flow_run_id)
+        tasks = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run.id])))
+    spans: dict[str, tuple[Any, Any]] = {}
+    for t in tasks:
+        name = t.name if t.name.startswith(("copy-", "insert-", "check-")) else t.name.rsplit("-", 1)[0]
+        name = "checks" if name.startswith("check-") else name
+        start, end = spans.get(name, (t.start_time, t.end_time))
+        spans[name] = (min(start, t.start_time), max(end, t.end_time))
+    seconds = {name: (end - start).total_seconds() for name, (start, end) in spans.items()}
+    out = {"sources (start, fill, survey)": (spans["survey_sources"][1] - run.start_time).total_seconds()}
+    out["provision"] = (spans["create_tables"][1] - spans["survey_sources"][1]).total_seconds()
+    out |= {k: v for k, v in seconds.items() if k.startswith(("copy-", "insert-"))}
+    out |= {"checks": seconds["checks"], "report": seconds["publish_report"], "teardown": seconds["teardown"]}
+    out["end to end"] = (run.end_time - run.start_time).total_seconds()
+    return out
+
+
+def best_of(threads: tuple[int, ...], work: Callable[[ThreadPoolExecutor], None]) -> tuple[float, int]:
+    """The fastest time of `work` over thread-pool sizes, and that size."""
+    timings = []
+    for n in threads:
+        with ThreadPoolExecutor(n) as pool:
+            started = time.perf_counter()
+            work(pool)
+            timings.append((time.perf_counter() - started, n))
+    return min(timings)
+
+
+def references(data: Path, work: Path, api_url: str) -> dict[str, Any]:
+    """The loader's stages alone, and the bounds they are measured against, on one dataset."""
+    os.environ |= {"PREFECT_API_URL": api_url, "PREFECT_LOGGING_LEVEL": "WARNING"}
+    from prefect import flow
+
+    @flow(name="sparkify-bench-references")
+    def measure() -> dict[str, Any]:
+        return _measure(data, work)
+
+    return measure()
+
+
+def _measure(data: Path, work: Path) -> dict[str, Any]:
+    from pydantic import SecretStr
+
+    from tasks.local_stack import data_files
+    from tasks.manifest import write_manifests
+    from tasks.settings import Settings
+    from tasks.sources import Window, survey_sources
+    from tasks.staging import copy_table, create_tables
+    from tasks.target import Endpoint, open_target
+
+    settings = Settings(data_dir=data, state_dir=work / "state", results_dir=work / "results", cluster_id="bench")
+    target = open_target(settings)
+    out: dict[str, Any] = {}
+    try:
+        s3 = target.client("s3")
+        files = data_files(data, ("song_data", "log_data"), ("log_json_path.json",))
+        started = time.perf_counter()
+        target.prepare_sources()
+        out["upload"] = time.perf_counter() - started
+        s3.create_bucket(Bucket="bench-put-bound", CreateBucketConfiguration={"LocationConstraint": settings.region})
+        out["put_bound"], out["put_threads"] = best_of((8, 16, 32), lambda pool: list(pool.map(
+            lambda f: s3.put_object(Bucket="bench-put-bound", Key=f[1], Body=f[0].read_bytes()), files)))
+        song_keys = [key for _, key in files if key.startswith("song_data/")]
+        out["get_bound"], out["get_threads"] = best_of((8, 16, 32), lambda pool: list(pool.map(
+            lambda k: s3.get_object(Bucket=settings.source_bucket, Key=k)["Body"].read(), song_keys)))
+        out["objects"], out["song_files"] = len(files), len(song_keys)
+
+        sources = survey_sources(target, Window())
+        manifests = write_manifests(target, sources, "bench")
+        password = SecretStr("Bench-" + os.urandom(8).hex())
+        dsn = target.dsn(Endpoint("localhost", 5439, ""), password)
+        create_tables(target, dsn)
+        common = {"iam_role": "arn:aws:iam::123456789012:role/bench", "region": settings.region, "max_errors": 0}
+        jsonpaths = f"s3://{settings.source_bucket}/{settings.log_jsonpaths_key}"
+        for table, params in (("staging_songs", {"manifest": manifests["songs"]}),
+                              ("staging_events", {"manifest": manifests["events"], "jsonpaths": jsonpaths})):
+            started = time.perf_counter()
+            out[f"rows:{table}"] = copy_table(target, dsn, table, {**common, **params}).rows
+            out[f"copy:{table}"] = time.perf_counter() - started
+        out |= _server_side_bounds(target, work, dsn)
+    finally:
+        target.close()
+    return out
+
+
+def _server_side_bounds(target: Any, work: Path, dsn: Any) -> dict[str, float]:
+    """PostgreSQL's own COPY of the staged events from a CSV file, and a row-by-row INSERT of them."""
+    import psycopg
+
+    shared = Path(tempfile.mkdtemp(prefix="sparkify-bench-"))
+    shared.chmod(0o777)  # the server process writes and reads the CSV file
+    csv = shared / "staging_events.csv"
+    result: dict[str, float] = {}
+    with target.stack.superuser(target.settings.cluster_id) as conn:
+        conn.execute(f"COPY staging_events TO '{csv}' (FORMAT csv)")
+        rows = conn.execute("SELECT * FROM staging_events").fetchall()
+        runs = []
+        for _ in range(3):
+            conn.execute("TRUNCATE staging_events")
+            started = time.perf_counter()
+            conn.execute(f"COPY staging_events FROM '{csv}' (FORMAT csv)")
+            runs.append(time.perf_counter() - started)
+        result["server_copy"] = statistics.median(runs)
+        conn.execute("TRUNCATE staging_events")
+    shutil.rmtree(shared, ignore_errors=True)
+    # The naive loader: one INSERT statement per event, committed at the end.
+    placeholders = ", ".join(["%s"] * len(rows[0]))
+    login = {"host": dsn.host, "port": dsn.port, "dbname": dsn.dbname, "user": dsn.user}
+    with psycopg.connect(**login, password=dsn.password.get_secret_value()) as conn, conn.cursor() as cur:
+        started = time.perf_counter()
+        for row in rows[:NAIVE_ROWS]:
+            cur.execute(f"INSERT INTO staging_events VALUES ({placeholders})", row)
+        conn.commit()
+        result["row_inserts"] = (time.perf_counter() - started) * len(rows) / min(len(rows), NAIVE_ROWS)
+    return result
+
+
+def explain_songplays(work: Path) -> str:
+    """EXPLAIN ANALYZE of the songplays transform on a kept warehouse, rolled back."""
+    import psycopg
+
+    from tasks.dialect import split_statements
+    from tasks.warehouse import load_sql
+
+    pgdata = work / "state" / "pgdata"
+    script = load_sql("marts/insert_songplays").replace("{window_start}", "NULL").replace("{window_end}", "NULL")
+    with psycopg.connect(host=str(pgdata), dbname="sparkify-dwh", user="postgres") as conn:
+        lines = []
+        for statement in split_statements(script)[:3]:
+            plan = conn.execute("EXPLAIN (ANALYZE, COSTS OFF) " + statement).fetchall()
+            lines += [f"-- {statement.splitlines()[0]}"] + [row[0] for row in plan]
+        conn.rollback()
+    return "\n".join(lines)
+
+
+def _rss_growth(a: float, b: float) -> str:
+    return f"{(b / a - 1) * 100:+.0f}%"
+
+
+def main(only: list[str] | None = None) -> int:
+    names = only or list(DATASETS)
+    root = ROOT / ".state" / "bench"
+    root.mkdir(parents=True, exist_ok=True)
+    print(f"Machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, {sys.platform}", flush=True)
+    results: dict[str, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory(prefix="sparkify-bench-") as tmp, prefect_server(Path(tmp) / "prefect") as api:
+        os.environ["PREFECT_API_URL"] = api
+        for name in names:
+            data = dataset(root, name)
+            work = Path(tmp) / name
+            work.mkdir()
+            print(f"\n== {name}: {DATASETS[name][0]:,} events, {DATASETS[name][1]:,} song files", flush=True)
+            run = run_pipeline(data, work, api)
+            try:
+                stages = stage_seconds(run["summary"]["flow_run_id"])
+                plan = explain_songplays(work) if name == "5m" else None
+            finally:
+                stop_pipeline_warehouse(work)
+            expected = json.loads((data / "expected.json").read_text())
+            summary = run["summary"]
+            correct = all(summary[k] == expected[k] for k in ("tables", "songplays_matched", "users_by_level"))
+            results[name] = run | {"stages": stages, "correct": correct}
+            for stage, seconds in stages.items():
+                print(f"  {stage:<32} {seconds:7.2f} s")
+            events_s = summary["tables"]["staging_events"] / stages["copy-staging_events"]
+            print(f"  staging load of events           {events_s:9,.0f} events/s")
+            print(f"  process wall time                {run['wall_s']:7.2f} s (with Python's start)")
+            print(f"  peak RSS of the flow process     {run['peak_rss_mb']:7.0f} MB")
+            print(f"  counts equal the generator's     {'yes' if correct else 'NO: ' + json.dumps(summary['tables'])}")
+            if plan:
+                print("  songplays transform plan:\n" + "\n".join("    " + line for line in plan.splitlines()))
+            if name == REFERENCE_DATASET:
+                print(f"\n== references on {name}, measured now in this process", flush=True)
+                ref = references(data, Path(tmp) / "references", api)
+                results["references"] = ref
+                _print_references(ref, stages)
+    if "1m" in results and "5m" in results:
+        print(f"\nPeak RSS 1m -> 5m: {results['1m']['peak_rss_mb']:.0f} MB -> {results['5m']['peak_rss_mb']:.0f} MB "
+              f"({_rss_growth(results['1m']['peak_rss_mb'], results['5m']['peak_rss_mb'])})")
+    (root / "results.json").write_text(json.dumps(results, indent=2, default=str))
+    print(f"\nAll figures: {root / 'results.json'}")
+    return 0 if all(r.get("correct", True) for r in results.values()) else 1
+
+
+def _print_references(ref: dict[str, Any], stages: dict[str, float]) -> None:
+    events = ref["copy:staging_events"]
+    print(f"  server-side COPY FROM file (CSV)  {ref['server_copy']:7.2f} s  median of 3, the upper bound")
+    print(f"  row-by-row INSERT                 {ref['row_inserts']:7.2f} s  the naive baseline "
+          f"(timed on {NAIVE_ROWS:,} rows)")
+    print(f"  COPY staging_events, alone        {events:7.2f} s  {events / ref['server_copy']:.2f}x the bound, "
+          f"{ref['row_inserts'] / events:.1f}x faster than the baseline")
+    in_flow = stages["copy-staging_events"]
+    print(f"  COPY staging_events, in the flow  {in_flow:7.2f} s  {in_flow / ref['server_copy']:.2f}x the bound "
+          "(beside the song COPY)")
+    per = ref["get_bound"] / ref["song_files"] * 1000
+    print(f"  boto3 parallel GETs of the songs  {ref['get_bound']:7.2f} s  {per:.2f} ms per object, "
+          f"{ref['get_threads']} threads, the bound")
+    songs = ref["copy:staging_songs"]
+    print(f"  COPY staging_songs, alone         {songs:7.2f} s  {songs / ref['get_bound']:.2f}x the bound")
+    in_flow = stages["copy-staging_songs"]
+    print(f"  COPY staging_songs, in the flow   {in_flow:7.2f} s  {in_flow / ref['get_bound']:.2f}x the bound "
+          "(beside the event COPY)")
+    per = ref["put_bound"] / ref["objects"] * 1000
+    print(f"  boto3 parallel PUTs of the data   {ref['put_bound']:7.2f} s  {per:.2f} ms per object, "
+          f"{ref['put_threads']} threads, the bound")
+    print(f"  filling the local S3              {ref['upload']:7.2f} s  {ref['upload'] / ref['put_bound']:.2f}x the bound "
+          "(moto's backend, no HTTP)")
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:] or None))
