@@ -10,6 +10,8 @@ the last on the row path.
 from __future__ import annotations
 
 import io
+import re
+import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -20,11 +22,13 @@ if TYPE_CHECKING:
 
 # Below this size an object costs more to set up as a frame than to convert record by record.
 MIN_COLUMNAR_BYTES = 64 * 1024
-# Objects are converted in pieces of about this size, so memory does not grow with the object
-# and two pieces convert at once (polars parses one piece on one core).
+# Objects are converted in pieces of about this size, so memory does not grow with the object.
 CHUNK_BYTES = 4 * 1024 * 1024
 
-_INT_LIMITS = {"smallint": 2**15, "integer": 2**31, "bigint": 2**63}
+# PostgreSQL's integer types and the bound of their ranges, for both paths.
+INT_RANGES = {"smallint": 2**15, "integer": 2**31, "bigint": 2**63}
+# polars reads a JSON true/false into a number column as 1/0 where the row path rejects it.
+_BOOLEAN_VALUE = re.compile(rb":\s*(?:true|false)\b")
 # What a number, boolean, object or array looks like once polars has read it as text: a text
 # column holding any such value may not have been a JSON string, so the row path decides.
 _NOT_A_JSON_STRING = r"^(?:-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?$|true$|false$|[{\[])"
@@ -32,9 +36,13 @@ _NOT_A_JSON_STRING = r"^(?:-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?$|true$|fals
 _TEXT_ESCAPES = [("\\", "\\\\"), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t")]
 
 
+def _base(column: Column) -> str:
+    return column.type.split("(")[0].strip()
+
+
 def _kind(column: Column) -> str | None:
-    base = column.type.split("(")[0].strip()
-    if base in _INT_LIMITS:
+    base = _base(column)
+    if base in INT_RANGES:
         return "int"
     if base in ("real", "double precision"):
         return "float"
@@ -48,12 +56,13 @@ def _kind(column: Column) -> str | None:
 class ColumnarLoader:
     """Converts JSON Lines into PostgreSQL text-format COPY data, a whole chunk at a time."""
 
-    def __init__(self, columns: list[Column], keys: list[str], spec: CopySpec) -> None:
-        self.columns, self.keys, self.spec = columns, keys, spec
-        self.kinds = [_kind(c) for c in columns]
+    def __init__(self, columns: list[Column], keys: list[str], kinds: list[str], spec: CopySpec) -> None:
+        self.columns, self.keys, self.kinds, self.spec = columns, keys, kinds, spec
+        self.numbers = any(kind != "text" for kind in kinds)
         # Number columns arrive as JSON numbers or as strings ("userId": "39"): the first chunk
-        # tells which, and a chunk that disagrees is read again with strings.
+        # read tells which, and a chunk that disagrees is read again with strings.
         self._int_sources: dict[str, pl.DataType] | None = None
+        self._lock = threading.Lock()
 
     @classmethod
     def for_spec(cls, columns: list[Column], paths: list[list[str | int]] | None, spec: CopySpec) -> ColumnarLoader | None:
@@ -70,7 +79,7 @@ class ColumnarLoader:
         kinds = [_kind(c) for c in columns]
         if None in kinds or ("epoch" in kinds and not epoch_ok) or len(set(keys)) != len(keys):
             return None
-        return cls(columns, keys, spec)
+        return cls(columns, keys, [str(k) for k in kinds], spec)
 
     def convert(self, chunk: bytes) -> tuple[bytes, int] | None:
         """The chunk's rows as text-format COPY data and their count, or None if the row path must decide."""
@@ -79,6 +88,8 @@ class ColumnarLoader:
                 chunk.decode("utf-8")  # the row path rejects the whole object; so must this one
             except ValueError:
                 return None
+        if self.numbers and (b"true" in chunk or b"false" in chunk) and _BOOLEAN_VALUE.search(chunk):
+            return None
         try:
             frame = self._read(chunk)
             if frame is None:
@@ -91,7 +102,7 @@ class ColumnarLoader:
                 return None
             escape = {name.removeprefix("escape:") for name, value in flags.items() if name.startswith("escape:") and value}
             out = frame.lazy().select(self._conversions(kinds, escape)).collect()
-        except pl.exceptions.PolarsError:  # e.g. a cast PostgreSQL would make and polars refuses
+        except (pl.exceptions.PolarsError, pl.exceptions.PanicException):  # e.g. a cast polars refuses
             return None
         buffer = io.BytesIO()
         out.write_csv(
@@ -103,20 +114,25 @@ class ColumnarLoader:
     def _read(self, chunk: bytes) -> pl.DataFrame | None:
         """The chunk as a frame typed for conversion; None if it is not JSON Lines of such values."""
         source = {"float": pl.Float64, "epoch": pl.Int64, "text": pl.String}
-        if self._int_sources is None:
-            try:
-                inferred = pl.read_ndjson(io.BytesIO(chunk[: 64 * 1024].rsplit(b"\n", 1)[0]), infer_schema_length=None).schema
-            except pl.exceptions.PolarsError:
-                inferred = {}
-            self._int_sources = {
-                key: pl.Int64 if inferred.get(key) == pl.Int64 else pl.String
-                for key, kind in zip(self.keys, self.kinds) if kind == "int"
-            }
+        with self._lock:
+            if self._int_sources is None:
+                try:
+                    sample = io.BytesIO(chunk[: 64 * 1024].rsplit(b"\n", 1)[0])
+                    inferred = pl.read_ndjson(sample, infer_schema_length=None).schema
+                except (pl.exceptions.PolarsError, pl.exceptions.PanicException):
+                    inferred = {}
+                self._int_sources = {
+                    key: pl.Int64 if inferred.get(key) == pl.Int64 else pl.String
+                    for key, kind in zip(self.keys, self.kinds) if kind == "int"
+                }
         schema = {key: self._int_sources.get(key) or source[kind] for key, kind in zip(self.keys, self.kinds)}
-        for attempt in (schema, {**schema, **dict.fromkeys(self._int_sources, pl.String)}):
+        attempts = [schema]
+        if pl.Int64 in self._int_sources.values():
+            attempts.append({**schema, **dict.fromkeys(self._int_sources, pl.String)})
+        for attempt in attempts:
             try:
                 return pl.read_ndjson(io.BytesIO(chunk), schema=attempt)
-            except pl.exceptions.PolarsError:
+            except (pl.exceptions.PolarsError, pl.exceptions.PanicException):
                 continue
         return None
 
@@ -127,7 +143,7 @@ class ColumnarLoader:
             kind, dtype = kinds[key]
             value = pl.col(key)
             if kind == "int":
-                limit = _INT_LIMITS[column.type.split("(")[0].strip()]
+                limit = INT_RANGES[_base(column)]
                 if dtype == pl.String:
                     # Redshift loads an empty string into a number column as NULL.
                     bad = (value != "") & ~value.str.contains(r"^[+-]?[0-9]{1,18}$")

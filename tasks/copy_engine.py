@@ -24,15 +24,13 @@ from typing import Any, NamedTuple
 import psycopg
 from botocore.exceptions import ClientError
 from psycopg import sql
-from psycopg.copy import QueuedLibpqWriter
-
-from tasks.copy_columnar import MIN_COLUMNAR_BYTES, ColumnarLoader, chunks
+from tasks.copy_columnar import INT_RANGES, MIN_COLUMNAR_BYTES, ColumnarLoader, chunks
 
 # Objects fetched ahead of the one being parsed: S3 latency, not bandwidth, is the cost of
 # small objects; large ones are bounded by their manifest content_length so memory stays flat.
 PREFETCH = 16
 PREFETCH_BYTES = 64 * 1024 * 1024
-# Chunks converted at once by polars, which parses one chunk on one core.
+# Chunks polars converts while this thread writes the one before them to PostgreSQL.
 CONVERTERS = 2
 
 
@@ -352,7 +350,6 @@ class Column:
 
 
 _INTEGER = re.compile(r"[+-]?[0-9]+\Z")
-_INT_RANGES = {"smallint": 2**15, "integer": 2**31, "bigint": 2**63}
 
 
 def _as_text(value: Any) -> str:
@@ -386,8 +383,8 @@ def make_converter(column: Column, spec: CopySpec) -> Callable[[Any], Any]:
             return None
         return to_type(value)
 
-    if base in _INT_RANGES:
-        limit = _INT_RANGES[base]
+    if base in INT_RANGES:
+        limit = INT_RANGES[base]
 
         def to_type(value: Any) -> Any:
             try:
@@ -430,7 +427,7 @@ def make_converter(column: Column, spec: CopySpec) -> Callable[[Any], Any]:
                 if isinstance(value, bool):
                     raise ValueError
                 return float(value.strip()) if isinstance(value, str) else float(value)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 raise _Reject(1207, f"Invalid digit, Value '{_as_text(value)[:20]}', Type: {base}") from None
 
     elif base == "boolean":
@@ -513,10 +510,10 @@ class LocalCopy:
         target = sql.SQL("COPY {} ({}) FROM STDIN").format(
             _table(spec), sql.SQL(", ").join(sql.Identifier(c.name) for c in columns)
         )
-        # The queued writer sends data from its own thread: PostgreSQL ingests while we parse.
+        # Converted chunks are written as they come, so at most CONVERTERS + 1 are held at once.
         with (
             conn.cursor() as cur,
-            cur.copy(target, writer=QueuedLibpqWriter(cur)) as copy,
+            cur.copy(target) as copy,
             ThreadPoolExecutor(CONVERTERS) as converters_pool,
         ):
             for url, body in self._fetch(objects):
@@ -615,10 +612,10 @@ class LocalCopy:
             try:
                 entries = json.loads(body)["entries"]
                 objects = [
-                    Source(e["url"], bool(e.get("mandatory", False)), int(e.get("meta", {}).get("content_length", 0)))
+                    Source(e["url"], bool(e.get("mandatory", False)), int((e.get("meta") or {}).get("content_length", 0)))
                     for e in entries
                 ]
-            except (ValueError, KeyError, TypeError):
+            except (ValueError, KeyError, TypeError, AttributeError):
                 raise CopyError(f'manifest {spec.source} must be JSON like {{"entries": [{{"url": "s3://...", "mandatory": true}}]}}') from None
             if not objects:
                 raise CopyError(f"manifest {spec.source} lists no files")

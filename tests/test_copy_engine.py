@@ -628,6 +628,8 @@ def test_columnar_path_loads_what_the_row_path_loads(
         (2900, {"small": 40000}),  # out of SMALLINT's range: rejected with its line
         (2900, {"note": "nul\u0000"}),  # NUL: rejected with its line
         (2900, {"name": {"nested": True}}),  # an object in a text column: loaded as JSON text
+        (2900, {"n": True}),  # a boolean in an integer column: rejected with its line
+        (2900, {"x": False}),  # a boolean in a DOUBLE PRECISION column: rejected with its line
     ],
 )
 def test_columnar_path_hands_doubtful_records_to_the_row_path(
