@@ -4,7 +4,7 @@
 
 Song files are one JSON object each, as in the Million Song Dataset subset. Events are streamed
 to one newline-delimited file per day, session by session, so memory does not grow with the
-event count. The shape follows the sample in data/sample: logged-out visits before a login,
+event count (users are 1% of the events unless set). The shape follows the sample in data/sample: logged-out visits before a login,
 the sample's page mix, levels that change only on Submit Upgrade / Submit Downgrade, and
 a chosen fraction of plays whose title, artist and length match a generated song.
 """
@@ -224,8 +224,11 @@ class EventStream:
 
 def generate(out: Path, songs: int, events: int, days: int, seed: int, match_share: float = 0.3,
              users: int | None = None, first_day: date = date(2018, 11, 1)) -> dict:
-    """Write the dataset and `expected.json` (its star-schema counts, computed with polars) to `out`."""
+    """Write the dataset and `expected.json` (its star-schema counts, computed with polars) to `out`,
+    replacing an earlier dataset there but nothing else."""
     if out.exists():
+        if any(out.iterdir()) and not (out / "expected.json").exists():
+            raise ValueError(f"{out} holds files that are not a generated dataset; choose an empty or new folder")
         shutil.rmtree(out)
     rng = random.Random(seed)
     catalogue = make_songs(rng, songs)
