@@ -3,6 +3,7 @@ for the warehouse, and the source bucket filled from a data folder."""
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import pwd
@@ -25,6 +26,8 @@ from tasks.dialect import install_system_objects
 logger = logging.getLogger(__name__)
 
 UPLOAD_THREADS = 16
+# mallopt's parameter number for the arena limit, from glibc's malloc.h.
+_M_ARENA_MAX = -8
 
 
 class PostgresUnavailable(RuntimeError):
@@ -136,6 +139,7 @@ class LocalStack:
         from moto.server import ThreadedMotoServer
 
         state_dir.mkdir(parents=True, exist_ok=True)
+        _fewer_malloc_arenas()
         # One access-log line per S3 request would drown the run's own log.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -208,6 +212,17 @@ class LocalStack:
             self._postgres.detach()
         else:
             self._postgres.stop()
+
+
+def _fewer_malloc_arenas() -> None:
+    """moto's server answers each request on a new thread, and glibc gives threads malloc arenas
+    of their own (up to 8 per core) that keep the memory of object bodies once freed: measured
+    with bench, 2.8 GB peak RSS at 1M events and 5k song files, 0.7 GB with two arenas."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return  # not glibc: nothing to tune
+    libc.mallopt(_M_ARENA_MAX, 2)
 
 
 def _warm_up(region: str) -> None:
