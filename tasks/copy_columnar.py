@@ -36,6 +36,10 @@ _NOT_A_JSON_STRING = r"^(?:-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?$|true$|fals
 _TEXT_ESCAPES = [("\\", "\\\\"), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t")]
 
 
+def _empty_to_null(value: pl.Expr) -> pl.Expr:
+    return pl.when(value == "").then(None).otherwise(value)
+
+
 def _base(column: Column) -> str:
     return column.type.split("(")[0].strip()
 
@@ -148,7 +152,7 @@ class ColumnarLoader:
                     # Redshift loads an empty string into a number column as NULL.
                     bad = (value != "") & ~value.str.contains(r"^[+-]?[0-9]{1,18}$")
                     checks.append(bad.any().alias(f"digits:{key}"))
-                    value = pl.when(value == "").then(None).otherwise(value).cast(pl.Int64, strict=False)
+                    value = _empty_to_null(value).cast(pl.Int64, strict=False)
                 checks.append(((value < -limit) | (value >= limit)).any().alias(f"range:{key}"))
             elif kind == "epoch":
                 scale = 1000 if self.spec.timeformat == "epochmillisecs" else 1
@@ -162,7 +166,7 @@ class ColumnarLoader:
                     checks.append(value.str.contains("\x00", literal=True).any().alias(f"nul:{key}"))
                     checks.append(value.str.contains(r"[\\\n\r\t]").any().alias(f"escape:{key}"))
                 if self.spec.empty_as_null:
-                    value = pl.when(value == "").then(None).otherwise(value)
+                    value = _empty_to_null(value)
             if column.not_null:
                 checks.append(value.is_null().any().alias(f"null:{key}"))
         return [c.fill_null(False) for c in checks]
@@ -173,12 +177,12 @@ class ColumnarLoader:
             kind, dtype = kinds[key]
             value = pl.col(key)
             if kind == "int" and dtype == pl.String:
-                value = pl.when(value == "").then(None).otherwise(value).cast(pl.Int64)
+                value = _empty_to_null(value).cast(pl.Int64)
             elif kind == "epoch":
                 value = pl.from_epoch(value, time_unit="ms" if self.spec.timeformat == "epochmillisecs" else "s")
             elif kind == "text":
                 if self.spec.empty_as_null:
-                    value = pl.when(value == "").then(None).otherwise(value)
+                    value = _empty_to_null(value)
                 if key in escape:
                     for char, escaped in _TEXT_ESCAPES:
                         value = value.str.replace_all(char, escaped, literal=True)

@@ -13,19 +13,16 @@ import tempfile
 import threading
 import warnings
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol
 
 import psycopg
 from psycopg import sql
 
-from tasks.aws import bucket_location
 from tasks.dialect import install_system_objects
 
 logger = logging.getLogger(__name__)
 
-UPLOAD_THREADS = 16
 # mallopt's parameter numbers, from glibc's malloc.h.
 _M_ARENA_MAX, _M_MMAP_THRESHOLD = -8, -3
 
@@ -250,15 +247,3 @@ def data_files(data_dir: Path, prefixes: tuple[str, ...], extra: tuple[str, ...]
     """(file, S3 key) for the files under `prefixes` of `data_dir`, and the `extra` keys that exist."""
     return list(iter_data_files(data_dir, prefixes)) + [(data_dir / k, k) for k in extra if (data_dir / k).is_file()]
 
-
-def upload_data_dir(s3: Any, bucket: str, data_dir: Path, prefixes: tuple[str, ...], extra: tuple[str, ...]) -> int:
-    """Fill `bucket` from `data_dir` over the S3 API with parallel PUTs: how tests seed an S3
-    that stands for the user's own bucket."""
-    try:
-        s3.create_bucket(Bucket=bucket, **bucket_location(s3.meta.region_name))
-    except s3.exceptions.BucketAlreadyOwnedByYou:
-        pass
-    files = data_files(data_dir, prefixes, extra)
-    with ThreadPoolExecutor(UPLOAD_THREADS) as pool:
-        list(pool.map(lambda item: s3.put_object(Bucket=bucket, Key=item[1], Body=item[0].read_bytes()), files))
-    return len(files)

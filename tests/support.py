@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import boto3
+
+from tasks.aws import bucket_location
+from tasks.local_stack import data_files
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample"
 
@@ -69,3 +73,16 @@ def cut_a_line(data: Path) -> str:
     lines[2] = lines[2][: len(lines[2]) // 2] + "\n"
     broken.write_text("".join(lines))
     return f"{broken.name} line 3"
+
+
+def upload_data_dir(s3: Any, bucket: str, data_dir: Path, prefixes: tuple[str, ...], extra: tuple[str, ...]) -> int:
+    """Fill `bucket` from `data_dir` over the S3 API with parallel PUTs: an S3 that stands for
+    the user's own bucket."""
+    try:
+        s3.create_bucket(Bucket=bucket, **bucket_location(s3.meta.region_name))
+    except s3.exceptions.BucketAlreadyOwnedByYou:
+        pass
+    files = data_files(data_dir, prefixes, extra)
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(lambda item: s3.put_object(Bucket=bucket, Key=item[1], Body=item[0].read_bytes()), files))
+    return len(files)

@@ -19,8 +19,7 @@ from botocore.exceptions import ClientError
 from prefect.settings import PREFECT_API_URL
 
 from flows.sparkify import main
-from tasks.local_stack import upload_data_dir
-from tests.support import NOTHING, SAMPLE, client, cut_a_line, leftovers, run, sample_copy
+from tests.support import NOTHING, SAMPLE, client, cut_a_line, leftovers, run, sample_copy, upload_data_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tasks.local_stack import BinariesPostgres, LocalStack, _system_bindir, data_files, upload_data_dir
-from tests.support import SAMPLE, client
+from tasks.local_stack import BinariesPostgres, LocalStack, _system_bindir, data_files
+from tests.support import SAMPLE, client, upload_data_dir
 
 
 @pytest.fixture
