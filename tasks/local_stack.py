@@ -133,16 +133,14 @@ class LocalStack:
     """moto's server on a free loopback port plus an embedded PostgreSQL backing its clusters."""
 
     def __init__(self, state_dir: Path, region: str) -> None:
-        from moto.server import ThreadedMotoServer
+        from tasks.local_moto import MotoServer
 
         state_dir.mkdir(parents=True, exist_ok=True)
         _fewer_malloc_arenas()
         # One access-log line per S3 request would drown the run's own log.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        self._moto.start()
-        host, port = self._moto.get_host_and_port()
-        self.endpoint_url = f"http://{host}:{port}"
+        self._moto = MotoServer()
+        self.endpoint_url = self._moto.endpoint_url
         # moto imports a service on its first request, about 2 s for EC2: do it while data is filled.
         threading.Thread(target=_warm_up, args=(region,), daemon=True).start()
         try:

@@ -15,10 +15,10 @@ from pathlib import Path
 import psycopg
 import pytest
 import requests
-from moto.server import ThreadedMotoServer
 from psycopg import sql
 
 from tasks.dialect import install_system_objects
+from tasks.local_moto import MotoServer
 from tasks.local_stack import EmbeddedPostgres, start_postgres
 from tests.support import client
 
@@ -38,10 +38,8 @@ def moto_endpoint() -> Iterator[str]:
     moto keeps its state per process, so this server also sees what the flow's own in-process
     moto server created: tests use it to inspect AWS after a run.
     """
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
+    server = MotoServer()
+    yield server.endpoint_url
     server.stop()
 
 
