@@ -107,14 +107,13 @@ def build_warehouse(
         copy_table, target, dsn, "staging_songs", {**common, "manifest": manifests.result()["songs"]},
         signature=sources.songs_signature(),
     )
+    # No insert starts unless both COPYs succeeded, so a failed load leaves the star schema as it
+    # was. songplays reads only staging, so it runs beside the dimensions; time reads songplays.
     staged = [events, songs]
-
     inserts = {
-        name: submit(insert_table, target, dsn, name, window, wait_for=staged) for name in ("songs", "artists", "users")
+        name: submit(insert_table, target, dsn, name, window, wait_for=staged)
+        for name in ("songplays", "songs", "artists", "users")
     }
-    inserts["songplays"] = submit(
-        insert_table, target, dsn, "songplays", window, wait_for=[inserts["songs"], inserts["artists"]]
-    )
     inserts["time"] = submit(insert_table, target, dsn, "time", window, wait_for=[inserts["songplays"]])
     loads = {"staging_events": events.result(), "staging_songs": songs.result()}
     skipped = [e for load in loads.values() for e in load.skipped]
