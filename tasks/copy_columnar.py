@@ -1,8 +1,9 @@
-"""The columnar path of the local COPY: polars parses a whole object and checks every value at once.
+"""The columnar path of the local COPY: polars parses a piece of an object and checks every value at once.
 
-It takes an object only when it can vouch that the row path (`LocalCopy`'s exact record-by-record
-conversion) would accept every record and load the same values; it returns None otherwise, and
-the row path then loads that object and reports each rejected record with its line.
+It takes a piece (about CHUNK_BYTES of whole lines) only when it can vouch that the row path
+(`LocalCopy`'s exact record-by-record conversion) would accept every record and load the same
+values; it returns None otherwise, and the row path then loads the rest of that object and
+reports each rejected record with its line.
 One known difference is left: a JSON object with a key written twice keeps the first value here,
 the last on the row path.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 import io
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 
 # Below this size an object costs more to set up as a frame than to convert record by record.
 MIN_COLUMNAR_BYTES = 64 * 1024
-# Objects are converted in pieces of about this size, so memory does not grow with the object.
+# Objects are read and converted in pieces of about this size, so memory does not grow with them.
 CHUNK_BYTES = 4 * 1024 * 1024
 
 # PostgreSQL's integer types and the bound of their ranges, for both paths.
@@ -190,11 +191,17 @@ class ColumnarLoader:
         return out
 
 
-def chunks(body: bytes) -> Iterator[tuple[int, int]]:
-    """(start, end) offsets that cut `body` into pieces of about CHUNK_BYTES at line ends."""
-    size, start = CHUNK_BYTES, 0
-    while start < len(body):
-        end = body.find(b"\n", min(start + size, len(body)) - 1)
-        end = len(body) if end == -1 else end + 1
-        yield start, end
-        start = end
+def line_pieces(blocks: Iterable[bytes]) -> Iterator[bytes]:
+    """The bytes of `blocks` again, in pieces of about CHUNK_BYTES that end at line ends (the
+    last one may not)."""
+    size, buffer, start = CHUNK_BYTES, b"", 0
+    for block in blocks:
+        buffer, start = buffer[start:] + block, 0
+        while len(buffer) - start >= size:
+            end = buffer.find(b"\n", start + size - 1)
+            if end == -1:
+                break
+            yield buffer[start:end + 1]
+            start = end + 1
+    if start < len(buffer):
+        yield buffer[start:]

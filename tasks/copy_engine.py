@@ -3,33 +3,42 @@
 `parse_copy` reads the same COPY statement the AWS target sends to Redshift; `LocalCopy` runs it:
 it reads the objects from S3 with boto3 and streams typed rows into PostgreSQL through psycopg's
 COPY protocol, one object at a time, recording every rejected record in `stl_load_errors`.
-Objects of JSON Lines are converted whole by polars (`tasks.copy_columnar`) when it can vouch
-for every record; the record-by-record path here decides the rest.
+Large objects are read in pieces of whole lines, so memory does not grow with object size.
+Pieces of JSON Lines are converted by polars (`tasks.copy_columnar`) while it can vouch for
+every record; the record-by-record path here decides the rest.
 """
 
 from __future__ import annotations
 
 import bz2
-import gzip
 import json
 import re
+import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
+from itertools import chain
 from typing import Any, NamedTuple
 
 import psycopg
 from botocore.exceptions import ClientError
 from psycopg import sql
-from tasks.copy_columnar import INT_RANGES, MIN_COLUMNAR_BYTES, ColumnarLoader, chunks
+
+from tasks import copy_columnar
+from tasks.copy_columnar import INT_RANGES, MIN_COLUMNAR_BYTES, ColumnarLoader, line_pieces
 
 # Objects fetched ahead of the one being parsed: S3 latency, not bandwidth, is the cost of
 # small objects; large ones are bounded by their manifest content_length so memory stays flat.
 PREFETCH = 16
 PREFETCH_BYTES = 64 * 1024 * 1024
+# gzip and bzip2 files may hold several members one after another; each needs a fresh decoder.
+_DECOMPRESSORS: dict[str, Callable[[], Any]] = {
+    "GZIP": lambda: zlib.decompressobj(16 + zlib.MAX_WBITS),
+    "BZIP2": bz2.BZ2Decompressor,
+}
 # Chunks polars converts while this thread writes the one before them to PostgreSQL.
 CONVERTERS = 2
 
@@ -516,18 +525,15 @@ class LocalCopy:
             cur.copy(target) as copy,
             ThreadPoolExecutor(CONVERTERS) as converters_pool,
         ):
-            for url, body in self._fetch(objects):
-                body = self._decompress(url, body, spec)
-                done = 0
-                if columnar and len(body) >= MIN_COLUMNAR_BYTES:
-                    done, loaded = self._columnar(copy, columnar, body, converters_pool)
+            for url, blocks in self._fetch(objects):
+                pieces: Iterator[bytes] = line_pieces(self._decompressed(url, blocks, spec))
+                first_line = 0
+                if columnar:
+                    first_line, loaded, pieces = self._columnar(copy, columnar, pieces, converters_pool)
                     rows += loaded
-                if done == len(body):
-                    continue
                 # The row path takes over where the columnar one stopped: at the start of a line,
                 # since every line before it was a whole JSON object.
-                first_line = body.count(b"\n", 0, done)
-                for line_number, raw, value in iter_records(self._lines(url, body[done:])):
+                for line_number, raw, value in iter_records(self._lines(url, pieces)):
                     line_number += first_line
                     try:
                         row = self._row(value, columns, paths, converters, spec)
@@ -541,25 +547,34 @@ class LocalCopy:
         return CopyResult(rows=rows, files=len(objects), errors=errors)
 
     @staticmethod
-    def _columnar(copy: Any, loader: ColumnarLoader, body: bytes, pool: ThreadPoolExecutor) -> tuple[int, int]:
-        """Write `body` chunk by chunk while polars can vouch for each; return where it stopped
-        (len(body) when it did not) and the rows it wrote."""
-        pending: deque[tuple[int, Future[tuple[bytes, int] | None]]] = deque()
-        parts = chunks(body)
-        rows = 0
+    def _columnar(
+        copy: Any, loader: ColumnarLoader, pieces: Iterator[bytes], pool: ThreadPoolExecutor
+    ) -> tuple[int, int, Iterator[bytes]]:
+        """Write an object's pieces while polars can vouch for each; return the lines and rows
+        written and the pieces left for the row path. Objects under MIN_COLUMNAR_BYTES are
+        left whole: polars' setup costs more than it saves on them."""
+        first = next(pieces, None)
+        if first is None:
+            return 0, 0, pieces
+        pieces = chain([first], pieces)
+        if len(first) < MIN_COLUMNAR_BYTES:
+            return 0, 0, pieces
+        pending: deque[tuple[bytes, Future[tuple[bytes, int] | None]]] = deque()
+        lines = rows = 0
         while True:
-            while len(pending) <= CONVERTERS and (part := next(parts, None)):
-                pending.append((part[0], pool.submit(loader.convert, body[part[0]:part[1]])))
+            while len(pending) <= CONVERTERS and (piece := next(pieces, None)) is not None:
+                pending.append((piece, pool.submit(loader.convert, piece)))
             if not pending:
-                return len(body), rows
-            start, future = pending.popleft()
+                return lines, rows, pieces
+            piece, future = pending.popleft()
             converted = future.result()
             if converted is None:
                 for _, later in pending:
                     later.cancel()
-                return start, rows
+                return lines, rows, chain([piece], [p for p, _ in pending], pieces)
             copy.write(converted[0])
             rows += converted[1]
+            lines += piece.count(b"\n")
 
     # -- sources ---------------------------------------------------------------------------
 
@@ -580,14 +595,24 @@ class LocalCopy:
             raise CopyError(f"COPY into {spec.table}: no column {', '.join(unknown)}")
         return [by_name[c] for c in spec.columns]
 
-    def _get(self, url: str) -> bytes | None:
+    def _open(self, url: str) -> Iterable[bytes] | None:
+        """The object's bytes as blocks, or None if it does not exist. A small object is read
+        whole; a larger one is streamed in CHUNK_BYTES reads as the caller consumes it."""
         bucket, key = split_s3_url(url)
         try:
-            return self.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+            response = self.s3.get_object(Bucket=bucket, Key=key)
         except ClientError as exc:
             if exc.response["Error"]["Code"] in ("NoSuchKey", "404", "NoSuchBucket"):
                 return None
             raise
+        body, size = response["Body"], copy_columnar.CHUNK_BYTES
+        if response["ContentLength"] <= size:
+            return [body.read()]
+        return iter(lambda: body.read(size), b"")
+
+    def _get(self, url: str) -> bytes | None:
+        blocks = self._open(url)
+        return None if blocks is None else b"".join(blocks)
 
     def _jsonpaths(self, spec: CopySpec, width: int) -> list[list[str | int]] | None:
         if spec.json.lower() in ("auto", "auto ignorecase"):
@@ -630,50 +655,68 @@ class LocalCopy:
             raise CopyError(f"the S3 prefix {spec.source} matches no objects; check the bucket and prefix")
         return objects
 
-    def _fetch(self, objects: list[Source]) -> Iterator[tuple[str, bytes]]:
-        """Bodies in manifest/listing order, with at most PREFETCH GETs and, as far as sizes are
-        known, PREFETCH_BYTES in flight (one object at least, whatever its size)."""
+    def _fetch(self, objects: list[Source]) -> Iterator[tuple[str, Iterable[bytes]]]:
+        """Objects' blocks in manifest/listing order, with at most PREFETCH GETs and, as far as
+        sizes are known, PREFETCH_BYTES in flight (one object at least, whatever its size):
+        moto's server holds a whole object while it is read."""
         with ThreadPoolExecutor(max_workers=PREFETCH) as pool:
-            window: deque[tuple[Source, Future[bytes | None]]] = deque()
+            window: deque[tuple[Source, Future[Iterable[bytes] | None]]] = deque()
             held = 0
             for source in objects:
                 while window and (len(window) >= PREFETCH or held + source.size > PREFETCH_BYTES):
                     done, future = window.popleft()
                     held -= done.size
                     yield from self._arrived(done, future)
-                window.append((source, pool.submit(self._get, source.url)))
+                window.append((source, pool.submit(self._open, source.url)))
                 held += source.size
             while window:
                 yield from self._arrived(*window.popleft())
 
     @staticmethod
-    def _arrived(source: Source, future: Future[bytes | None]) -> Iterator[tuple[str, bytes]]:
-        body = future.result()
-        if body is not None:
-            yield source.url, body
+    def _arrived(source: Source, future: Future[Iterable[bytes] | None]) -> Iterator[tuple[str, Iterable[bytes]]]:
+        blocks = future.result()
+        if blocks is not None:
+            yield source.url, blocks
         elif source.mandatory:
             raise CopyError(f"mandatory file {source.url} listed in the manifest does not exist")
 
     @staticmethod
-    def _decompress(url: str, body: bytes, spec: CopySpec) -> bytes:
-        try:
-            if spec.compression == "GZIP":
-                return gzip.decompress(body)
-            if spec.compression == "BZIP2":
-                return bz2.decompress(body)
-        except (OSError, EOFError, ValueError) as exc:
-            raise CopyError(f"cannot read {url}: {exc}") from None
-        return body
+    def _decompressed(url: str, blocks: Iterable[bytes], spec: CopySpec) -> Iterator[bytes]:
+        """The blocks decompressed as they arrive (each block's output at once: about ten times
+        its size for JSON)."""
+        if spec.compression is None:
+            yield from blocks
+            return
+        new = _DECOMPRESSORS[spec.compression]
+        decompressor, started = new(), False
+        for block in blocks:
+            while block:
+                if decompressor.eof:
+                    decompressor = new()
+                try:
+                    out = decompressor.decompress(block)
+                except (OSError, ValueError, zlib.error) as exc:
+                    raise CopyError(f"cannot read {url}: {exc}") from None
+                started = True
+                block = decompressor.unused_data if decompressor.eof else b""
+                if out:
+                    yield out
+        if started and not decompressor.eof:
+            raise CopyError(f"cannot read {url}: the compressed data ends before its end-of-stream marker")
 
     @staticmethod
-    def _lines(url: str, body: bytes) -> list[str]:
-        try:
-            text = body.decode("utf-8")
-        except ValueError as exc:
-            raise CopyError(f"cannot read {url}: {exc}") from None
-        # Only \n ends a line: str.splitlines would also break at U+2028 and friends inside strings.
-        lines = text.split("\n")
-        return [line + "\n" for line in lines[:-1]] + ([lines[-1]] if lines[-1] else [])
+    def _lines(url: str, pieces: Iterable[bytes]) -> Iterator[str]:
+        """The lines of pieces that each end at a line end (the last may not)."""
+        for piece in pieces:
+            try:
+                text = piece.decode("utf-8")
+            except ValueError as exc:
+                raise CopyError(f"cannot read {url}: {exc}") from None
+            # Only \n ends a line: str.splitlines would also break at U+2028 and friends inside strings.
+            lines = text.split("\n")
+            yield from (line + "\n" for line in lines[:-1])
+            if lines[-1]:
+                yield lines[-1]
 
     # -- records ---------------------------------------------------------------------------
 

@@ -298,6 +298,21 @@ def test_compressed_objects_load(bucket: Any, pg: psycopg.Connection, option: st
     assert rows(pg) == [(1, "a"), (2, "b")]
 
 
+@pytest.mark.parametrize(("option", "compress"), [("GZIP", gzip.compress), ("BZIP2", bz2.compress)])
+def test_concatenated_members_load_and_a_cut_one_is_an_error(
+    bucket: Any, pg: psycopg.Connection, option: str, compress: Any
+) -> None:
+    """Two compressed members one after another load both; an object cut short names itself."""
+    whole = compress(jsonl({"id": 1}).encode()) + compress(jsonl({"id": 2}).encode())
+    put(bucket, "in/a.json.gz", whole)
+    pg.execute("CREATE TABLE t (id INTEGER)")
+    copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/in/' JSON 'auto' {option}")
+    assert rows(pg) == [(1,), (2,)]
+    url = put(bucket, "in/a.json.gz", whole[:-8])
+    with pytest.raises(CopyError, match=f"cannot read {url}"):
+        copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/in/' JSON 'auto' {option}")
+
+
 def test_compression_mismatch_is_an_error(bucket: Any, pg: psycopg.Connection) -> None:
     """A plain object read with GZIP fails with a message naming it."""
     url = put(bucket, "in/a.json", jsonl({"id": 1}))
@@ -644,6 +659,47 @@ def test_columnar_path_hands_doubtful_records_to_the_row_path(
     assert vouched == [False]
     assert fast == exact
     assert fast_errors == slow_errors
+
+
+def test_line_pieces_end_at_line_ends_whatever_the_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pieces of about CHUNK_BYTES end at a newline, however the blocks were cut, and add up to
+    the input; a line longer than a piece stays whole."""
+    import tasks.copy_columnar as columnar
+
+    monkeypatch.setattr(columnar, "CHUNK_BYTES", 100)
+    text = b"".join(b"%d:%s\n" % (i, b"x" * (i * 37 % 90)) for i in range(300)) + b"y" * 250 + b"\nlast"
+    for block in (1, 7, 100, 333, len(text)):
+        pieces = list(columnar.line_pieces(text[i:i + block] for i in range(0, len(text), block)))
+        assert b"".join(pieces) == text
+        assert all(p.endswith(b"\n") and len(p) >= 100 for p in pieces[:-1])
+        assert all(p[:-1].rfind(b"\n") < 99 for p in pieces[:-1])  # cut at the first line end from 100 bytes
+        assert pieces[-1].endswith(b"last")
+
+
+def test_large_objects_are_read_in_pieces(
+    bucket: Any, pg: psycopg.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An object larger than CHUNK_BYTES is never read whole: every read asks for CHUNK_BYTES,
+    and every piece polars converts is about that size; all rows load."""
+    import tasks.copy_columnar as columnar
+    from botocore.response import StreamingBody
+
+    monkeypatch.setattr(columnar, "CHUNK_BYTES", 64 * 1024)
+    reads: list[int | None] = []
+    read = StreamingBody.read
+    monkeypatch.setattr(StreamingBody, "read", lambda self, amt=None: reads.append(amt) or read(self, amt))
+    converted: list[int] = []
+    convert = columnar.ColumnarLoader.convert
+    monkeypatch.setattr(
+        columnar.ColumnarLoader, "convert", lambda self, piece: converted.append(len(piece)) or convert(self, piece)
+    )
+    body = jsonl(*(wide(i) for i in range(6000))).encode()
+    put(bucket, "in/a.json", body)
+    pg.execute(WIDE)
+    assert copy(pg, bucket, WIDE_COPY).rows == 6000
+    assert len(body) > 10 * 64 * 1024
+    assert None not in reads and set(reads) == {64 * 1024}
+    assert sum(converted) == len(body) and max(converted) < 64 * 1024 + 1024
 
 
 def test_row_path_takes_over_mid_object_with_the_right_line(
