@@ -1,6 +1,6 @@
 """The benchmark: the local pipeline on generated datasets, against references measured in the same run.
 
-    python -m bench run                 # every dataset (about 15 minutes on 2 cores)
+    python -m bench run                 # every dataset (about 30 minutes on 2 cores)
     python -m bench run --only 1m       # one of them
 
 Each dataset is generated once under .state/bench/ and reused. Every pipeline run is a fresh
