@@ -3,25 +3,28 @@
 `parse_copy` reads the same COPY statement the AWS target sends to Redshift; `LocalCopy` runs it:
 it reads the objects from S3 with boto3 and streams typed rows into PostgreSQL through psycopg's
 COPY protocol, one object at a time, recording every rejected record in `stl_load_errors`.
-Large objects are read in pieces of whole lines, so memory does not grow with object size.
-Pieces of JSON Lines are converted by polars (`tasks.copy_columnar`) while it can vouch for
+Objects over WHOLE_BYTES are streamed and cut into pieces of whole lines, so this side's memory
+does not grow with object size. Pieces of JSON Lines are converted by polars (`tasks.copy_columnar`) while it can vouch for
 every record; the record-by-record path here decides the rest.
 """
 
 from __future__ import annotations
 
 import bz2
+import gzip
+import io
 import json
 import re
 import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import chain
-from typing import Any, NamedTuple
+from typing import IO, Any, NamedTuple
 
 import psycopg
 from botocore.exceptions import ClientError
@@ -34,10 +37,14 @@ from tasks.copy_columnar import INT_RANGES, MIN_COLUMNAR_BYTES, ColumnarLoader, 
 # small objects; large ones are bounded by their manifest content_length so memory stays flat.
 PREFETCH = 16
 PREFETCH_BYTES = 64 * 1024 * 1024
-# gzip and bzip2 files may hold several members one after another; each needs a fresh decoder.
-_DECOMPRESSORS: dict[str, Callable[[], Any]] = {
-    "GZIP": lambda: zlib.decompressobj(16 + zlib.MAX_WBITS),
-    "BZIP2": bz2.BZ2Decompressor,
+# Objects up to this size are read whole by the prefetching threads, overlapping the reads with
+# conversion; larger ones are streamed by the converting thread.
+WHOLE_BYTES = 16 * 1024 * 1024
+# The standard library's streaming readers, which decompress only as much as is read and, like
+# gzip.decompress and bz2.decompress, read files of several members.
+_DECOMPRESSING: dict[str, Callable[[IO[bytes]], IO[bytes]]] = {
+    "GZIP": lambda raw: gzip.GzipFile(fileobj=raw),
+    "BZIP2": bz2.BZ2File,
 }
 # Chunks polars converts while this thread writes the one before them to PostgreSQL.
 CONVERTERS = 2
@@ -490,6 +497,11 @@ def split_s3_url(url: str) -> tuple[str, str]:
     return match.group(1), match.group(2)
 
 
+def _close_stream(future: Future[IO[bytes] | None]) -> None:
+    if not future.cancelled() and future.exception() is None and (stream := future.result()) is not None:
+        stream.close()
+
+
 def _table(spec: CopySpec) -> sql.Identifier:
     return sql.Identifier(*spec.table.split("."))
 
@@ -520,30 +532,34 @@ class LocalCopy:
             _table(spec), sql.SQL(", ").join(sql.Identifier(c.name) for c in columns)
         )
         # Converted chunks are written as they come, so at most CONVERTERS + 1 are held at once.
+        # Streams are closed even when the COPY fails mid-object: moto's thread serving one
+        # would otherwise wait for a reader that is gone.
         with (
             conn.cursor() as cur,
             cur.copy(target) as copy,
             ThreadPoolExecutor(CONVERTERS) as converters_pool,
+            closing(self._fetch(objects)) as fetched,
         ):
-            for url, blocks in self._fetch(objects):
-                pieces: Iterator[bytes] = line_pieces(self._decompressed(url, blocks, spec))
-                first_line = 0
-                if columnar:
-                    first_line, loaded, pieces = self._columnar(copy, columnar, pieces, converters_pool)
-                    rows += loaded
-                # The row path takes over where the columnar one stopped: at the start of a line,
-                # since every line before it was a whole JSON object.
-                for line_number, raw, value in iter_records(self._lines(url, pieces)):
-                    line_number += first_line
-                    try:
-                        row = self._row(value, columns, paths, converters, spec)
-                    except _Reject as reject:
-                        errors.append(self._record(spec, url, line_number, raw, reject))
-                        if len(errors) > spec.max_errors:
-                            raise LoadError(spec.table, errors, spec.max_errors) from None
-                        continue
-                    copy.write_row(row)
-                    rows += 1
+            for url, stream in fetched:
+                with closing(stream):
+                    pieces: Iterator[bytes] = line_pieces(self._blocks(url, stream, spec))
+                    first_line = 0
+                    if columnar:
+                        first_line, loaded, pieces = self._columnar(copy, columnar, pieces, converters_pool)
+                        rows += loaded
+                    # The row path takes over where the columnar one stopped: at the start of a
+                    # line, since every line before it was a whole JSON object.
+                    for line_number, raw, value in iter_records(self._lines(url, pieces)):
+                        line_number += first_line
+                        try:
+                            row = self._row(value, columns, paths, converters, spec)
+                        except _Reject as reject:
+                            errors.append(self._record(spec, url, line_number, raw, reject))
+                            if len(errors) > spec.max_errors:
+                                raise LoadError(spec.table, errors, spec.max_errors) from None
+                            continue
+                        copy.write_row(row)
+                        rows += 1
         return CopyResult(rows=rows, files=len(objects), errors=errors)
 
     @staticmethod
@@ -595,9 +611,9 @@ class LocalCopy:
             raise CopyError(f"COPY into {spec.table}: no column {', '.join(unknown)}")
         return [by_name[c] for c in spec.columns]
 
-    def _open(self, url: str) -> Iterable[bytes] | None:
-        """The object's bytes as blocks, or None if it does not exist. A small object is read
-        whole; a larger one is streamed in CHUNK_BYTES reads as the caller consumes it."""
+    def _open(self, url: str) -> IO[bytes] | None:
+        """The object as a stream to read and close, or None if it does not exist: read whole
+        here up to WHOLE_BYTES, else left open for the caller to read as it goes."""
         bucket, key = split_s3_url(url)
         try:
             response = self.s3.get_object(Bucket=bucket, Key=key)
@@ -605,14 +621,18 @@ class LocalCopy:
             if exc.response["Error"]["Code"] in ("NoSuchKey", "404", "NoSuchBucket"):
                 return None
             raise
-        body, size = response["Body"], copy_columnar.CHUNK_BYTES
-        if response["ContentLength"] <= size:
-            return [body.read()]
-        return iter(lambda: body.read(size), b"")
+        body = response["Body"]
+        if response["ContentLength"] > WHOLE_BYTES:
+            return body
+        with closing(body):
+            return io.BytesIO(body.read())
 
     def _get(self, url: str) -> bytes | None:
-        blocks = self._open(url)
-        return None if blocks is None else b"".join(blocks)
+        stream = self._open(url)
+        if stream is None:
+            return None
+        with closing(stream):
+            return stream.read()
 
     def _jsonpaths(self, spec: CopySpec, width: int) -> list[list[str | int]] | None:
         if spec.json.lower() in ("auto", "auto ignorecase"):
@@ -655,54 +675,52 @@ class LocalCopy:
             raise CopyError(f"the S3 prefix {spec.source} matches no objects; check the bucket and prefix")
         return objects
 
-    def _fetch(self, objects: list[Source]) -> Iterator[tuple[str, Iterable[bytes]]]:
-        """Objects' blocks in manifest/listing order, with at most PREFETCH GETs and, as far as
+    def _fetch(self, objects: list[Source]) -> Iterator[tuple[str, IO[bytes]]]:
+        """Objects' streams in manifest/listing order, with at most PREFETCH GETs and, as far as
         sizes are known, PREFETCH_BYTES in flight (one object at least, whatever its size):
-        moto's server holds a whole object while it is read."""
+        moto's server holds a whole object while it is read. The caller closes each stream."""
         with ThreadPoolExecutor(max_workers=PREFETCH) as pool:
-            window: deque[tuple[Source, Future[Iterable[bytes] | None]]] = deque()
-            held = 0
-            for source in objects:
-                while window and (len(window) >= PREFETCH or held + source.size > PREFETCH_BYTES):
-                    done, future = window.popleft()
-                    held -= done.size
-                    yield from self._arrived(done, future)
-                window.append((source, pool.submit(self._open, source.url)))
-                held += source.size
-            while window:
-                yield from self._arrived(*window.popleft())
+            window: deque[tuple[Source, Future[IO[bytes] | None]]] = deque()
+            try:
+                held = 0
+                for source in objects:
+                    while window and (len(window) >= PREFETCH or held + source.size > PREFETCH_BYTES):
+                        done, future = window.popleft()
+                        held -= done.size
+                        yield from self._arrived(done, future)
+                    window.append((source, pool.submit(self._open, source.url)))
+                    held += source.size
+                while window:
+                    yield from self._arrived(*window.popleft())
+            finally:
+                for _, ahead in window:  # fetched ahead of a failure: never to be read
+                    ahead.add_done_callback(_close_stream)
 
     @staticmethod
-    def _arrived(source: Source, future: Future[Iterable[bytes] | None]) -> Iterator[tuple[str, Iterable[bytes]]]:
-        blocks = future.result()
-        if blocks is not None:
-            yield source.url, blocks
+    def _arrived(source: Source, future: Future[IO[bytes] | None]) -> Iterator[tuple[str, IO[bytes]]]:
+        stream = future.result()
+        if stream is not None:
+            yield source.url, stream
         elif source.mandatory:
             raise CopyError(f"mandatory file {source.url} listed in the manifest does not exist")
 
     @staticmethod
-    def _decompressed(url: str, blocks: Iterable[bytes], spec: CopySpec) -> Iterator[bytes]:
-        """The blocks decompressed as they arrive (each block's output at once: about ten times
-        its size for JSON)."""
+    def _blocks(url: str, stream: IO[bytes], spec: CopySpec) -> Iterator[bytes]:
+        """The object's bytes, decompressed for GZIP or BZIP2, CHUNK_BYTES at a time."""
+        size = copy_columnar.CHUNK_BYTES
         if spec.compression is None:
-            yield from blocks
+            while block := stream.read(size):
+                yield block
             return
-        new = _DECOMPRESSORS[spec.compression]
-        decompressor, started = new(), False
-        for block in blocks:
-            while block:
-                if decompressor.eof:
-                    decompressor = new()
-                try:
-                    out = decompressor.decompress(block)
-                except (OSError, ValueError, zlib.error) as exc:
-                    raise CopyError(f"cannot read {url}: {exc}") from None
-                started = True
-                block = decompressor.unused_data if decompressor.eof else b""
-                if out:
-                    yield out
-        if started and not decompressor.eof:
-            raise CopyError(f"cannot read {url}: the compressed data ends before its end-of-stream marker")
+        reader = _DECOMPRESSING[spec.compression](stream)
+        while True:
+            try:
+                block = reader.read(size)
+            except (OSError, EOFError, zlib.error) as exc:
+                raise CopyError(f"cannot read {url}: {exc}") from None
+            if not block:
+                return
+            yield block
 
     @staticmethod
     def _lines(url: str, pieces: Iterable[bytes]) -> Iterator[str]:

@@ -36,6 +36,8 @@ class MotoServer:
 
     def __init__(self) -> None:
         self._server = make_server("127.0.0.1", 0, _Dispatcher(), threaded=True, request_handler=MotoRequestHandler)
+        # A handler still writing to a client that went away must not hold up stop().
+        self._server.block_on_close = False
         self.endpoint_url = f"http://127.0.0.1:{self._server.port}"
         self._thread = threading.Thread(target=self._server.serve_forever, name="moto", daemon=True)
         self._thread.start()

@@ -298,17 +298,24 @@ def test_compressed_objects_load(bucket: Any, pg: psycopg.Connection, option: st
     assert rows(pg) == [(1, "a"), (2, "b")]
 
 
-@pytest.mark.parametrize(("option", "compress"), [("GZIP", gzip.compress), ("BZIP2", bz2.compress)])
-def test_concatenated_members_load_and_a_cut_one_is_an_error(
-    bucket: Any, pg: psycopg.Connection, option: str, compress: Any
+@pytest.mark.parametrize(("option", "compress", "padding"), [("GZIP", gzip.compress, b"\0" * 8), ("BZIP2", bz2.compress, b"")])
+def test_streamed_members_load_and_a_cut_one_is_an_error(
+    bucket: Any, pg: psycopg.Connection, monkeypatch: pytest.MonkeyPatch, option: str, compress: Any, padding: bytes
 ) -> None:
-    """Two compressed members one after another load both; an object cut short names itself."""
-    whole = compress(jsonl({"id": 1}).encode()) + compress(jsonl({"id": 2}).encode())
-    put(bucket, "in/a.json.gz", whole)
+    """A streamed object of two compressed members (gzip's zero padding after them allowed, as
+    gzip.decompress allows it) loads both; an object cut short names itself."""
+    import tasks.copy_columnar as columnar
+    import tasks.copy_engine as engine
+
+    monkeypatch.setattr(engine, "WHOLE_BYTES", 1024)
+    monkeypatch.setattr(columnar, "CHUNK_BYTES", 1024)
+    halves = [jsonl(*({"id": i} for i in range(start, start + 3000))).encode() for start in (0, 3000)]
+    whole = b"".join(compress(half) for half in halves)
+    put(bucket, "in/a.json.cmp", whole + padding)
     pg.execute("CREATE TABLE t (id INTEGER)")
     copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/in/' JSON 'auto' {option}")
-    assert rows(pg) == [(1,), (2,)]
-    url = put(bucket, "in/a.json.gz", whole[:-8])
+    assert rows(pg) == [(i,) for i in range(6000)]
+    url = put(bucket, "in/a.json.cmp", whole[:-8])
     with pytest.raises(CopyError, match=f"cannot read {url}"):
         copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/in/' JSON 'auto' {option}")
 
@@ -679,11 +686,13 @@ def test_line_pieces_end_at_line_ends_whatever_the_blocks(monkeypatch: pytest.Mo
 def test_large_objects_are_read_in_pieces(
     bucket: Any, pg: psycopg.Connection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """An object larger than CHUNK_BYTES is never read whole: every read asks for CHUNK_BYTES,
+    """An object larger than WHOLE_BYTES is never read whole: every read asks for CHUNK_BYTES,
     and every piece polars converts is about that size; all rows load."""
     import tasks.copy_columnar as columnar
+    import tasks.copy_engine as engine
     from botocore.response import StreamingBody
 
+    monkeypatch.setattr(engine, "WHOLE_BYTES", 64 * 1024)
     monkeypatch.setattr(columnar, "CHUNK_BYTES", 64 * 1024)
     reads: list[int | None] = []
     read = StreamingBody.read
@@ -700,6 +709,34 @@ def test_large_objects_are_read_in_pieces(
     assert len(body) > 10 * 64 * 1024
     assert None not in reads and set(reads) == {64 * 1024}
     assert sum(converted) == len(body) and max(converted) < 64 * 1024 + 1024
+
+
+def test_a_copy_failing_mid_object_lets_go_of_its_stream(
+    bucket: Any, pg: psycopg.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A COPY that fails in the first piece of a streamed 40 MB object closes the stream, so the
+    moto thread serving it ends, even while the error (and its traceback) is still held."""
+    import threading
+    import time
+
+    import tasks.copy_engine as engine
+
+    monkeypatch.setattr(engine, "WHOLE_BYTES", 64 * 1024)
+    records = [{**wide(i), "note": "n" * 10_000} for i in range(4_000)]
+    records[0]["small"] = "not a number"
+    put(bucket, "in/a.json", jsonl(*records))
+    pg.execute(WIDE)
+    with pytest.raises(LoadError) as failed:
+        copy(pg, bucket, WIDE_COPY.replace("MAXERROR 10", "MAXERROR 0"))
+
+    def serving() -> list[threading.Thread]:
+        return [t for t in threading.enumerate() if "process_request_thread" in t.name]
+
+    deadline = time.monotonic() + 10
+    while serving() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert failed.value.errors[0].line_number == 1
+    assert serving() == []
 
 
 def test_row_path_takes_over_mid_object_with_the_right_line(
