@@ -112,7 +112,7 @@ def build_warehouse(
     staged = [events, songs]
     inserts = {
         name: submit(insert_table, target, dsn, name, window, wait_for=staged)
-        for name in ("songplays", "songs", "artists", "users")
+        for name in ("songs", "artists", "users", "songplays")
     }
     inserts["time"] = submit(insert_table, target, dsn, "time", window, wait_for=[inserts["songplays"]])
     loads = {"staging_events": events.result(), "staging_songs": songs.result()}
