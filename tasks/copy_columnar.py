@@ -1,6 +1,6 @@
 """The columnar path of the local COPY: polars parses a piece of an object and checks every value at once.
 
-It takes a piece (about CHUNK_BYTES of whole lines) only when it can vouch that the row path
+It takes a piece of whole lines (`copy_engine.CHUNK_BYTES` or so) only when it can vouch that the row path
 (`LocalCopy`'s exact record-by-record conversion) would accept every record and load the same
 values; it returns None otherwise, and the row path then loads the rest of that object and
 reports each rejected record with its line.
@@ -13,7 +13,6 @@ from __future__ import annotations
 import io
 import re
 import threading
-from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -23,8 +22,6 @@ if TYPE_CHECKING:
 
 # Below this size an object costs more to set up as a frame than to convert record by record.
 MIN_COLUMNAR_BYTES = 64 * 1024
-# Objects are read and converted in pieces of about this size, so memory does not grow with them.
-CHUNK_BYTES = 4 * 1024 * 1024
 
 # PostgreSQL's integer types and the bound of their ranges, for both paths.
 INT_RANGES = {"smallint": 2**15, "integer": 2**31, "bigint": 2**63}
@@ -90,7 +87,7 @@ class ColumnarLoader:
         """The chunk's rows as text-format COPY data and their count, or None if the row path must decide."""
         if not chunk.isascii():
             try:
-                chunk.decode("utf-8")  # the row path rejects the whole object; so must this one
+                chunk.decode("utf-8")  # the row path fails the COPY on it; so must this one
             except ValueError:
                 return None
         if self.numbers and (b"true" in chunk or b"false" in chunk) and _BOOLEAN_VALUE.search(chunk):
@@ -189,19 +186,3 @@ class ColumnarLoader:
                         value = value.str.replace_all(char, escaped, literal=True)
             out.append(value.alias(column.name))
         return out
-
-
-def line_pieces(blocks: Iterable[bytes]) -> Iterator[bytes]:
-    """The bytes of `blocks` again, in pieces of about CHUNK_BYTES that end at line ends (the
-    last one may not)."""
-    size, buffer, start = CHUNK_BYTES, b"", 0
-    for block in blocks:
-        buffer, start = buffer[start:] + block, 0
-        while len(buffer) - start >= size:
-            end = buffer.find(b"\n", start + size - 1)
-            if end == -1:
-                break
-            yield buffer[start:end + 1]
-            start = end + 1
-    if start < len(buffer):
-        yield buffer[start:]

@@ -3,9 +3,10 @@
 `parse_copy` reads the same COPY statement the AWS target sends to Redshift; `LocalCopy` runs it:
 it reads the objects from S3 with boto3 and streams typed rows into PostgreSQL through psycopg's
 COPY protocol, one object at a time, recording every rejected record in `stl_load_errors`.
-Objects over WHOLE_BYTES are streamed and cut into pieces of whole lines, so this side's memory
-does not grow with object size. Pieces of JSON Lines are converted by polars (`tasks.copy_columnar`) while it can vouch for
-every record; the record-by-record path here decides the rest.
+Objects are read in pieces of whole lines, and those over WHOLE_BYTES are streamed, so this
+side's memory does not grow with object size. Pieces of JSON Lines are converted by polars
+(`tasks.copy_columnar`) while it can vouch for every record; the record-by-record path here
+decides the rest.
 """
 
 from __future__ import annotations
@@ -30,8 +31,7 @@ import psycopg
 from botocore.exceptions import ClientError
 from psycopg import sql
 
-from tasks import copy_columnar
-from tasks.copy_columnar import INT_RANGES, MIN_COLUMNAR_BYTES, ColumnarLoader, line_pieces
+from tasks.copy_columnar import INT_RANGES, MIN_COLUMNAR_BYTES, ColumnarLoader
 
 # Objects fetched ahead of the one being parsed: S3 latency, not bandwidth, is the cost of
 # small objects; large ones are bounded by their manifest content_length so memory stays flat.
@@ -40,6 +40,8 @@ PREFETCH_BYTES = 64 * 1024 * 1024
 # Objects up to this size are read whole by the prefetching threads, overlapping the reads with
 # conversion; larger ones are streamed by the converting thread.
 WHOLE_BYTES = 16 * 1024 * 1024
+# Objects are read, converted and written in pieces of about this size.
+CHUNK_BYTES = 4 * 1024 * 1024
 # The standard library's streaming readers, which decompress only as much as is read and, like
 # gzip.decompress and bz2.decompress, read files of several members.
 _DECOMPRESSING: dict[str, Callable[[IO[bytes]], IO[bytes]]] = {
@@ -497,6 +499,22 @@ def split_s3_url(url: str) -> tuple[str, str]:
     return match.group(1), match.group(2)
 
 
+def line_pieces(blocks: Iterable[bytes]) -> Iterator[bytes]:
+    """The bytes of `blocks` again, in pieces of about CHUNK_BYTES that end at line ends (the
+    last one may not)."""
+    size, buffer, start = CHUNK_BYTES, b"", 0
+    for block in blocks:
+        buffer, start = buffer[start:] + block, 0
+        while len(buffer) - start >= size:
+            end = buffer.find(b"\n", start + size - 1)
+            if end == -1:
+                break
+            yield buffer[start:end + 1]
+            start = end + 1
+    if start < len(buffer):
+        yield buffer[start:]
+
+
 def _close_stream(future: Future[IO[bytes] | None]) -> None:
     if not future.cancelled() and future.exception() is None and (stream := future.result()) is not None:
         stream.close()
@@ -707,16 +725,13 @@ class LocalCopy:
     @staticmethod
     def _blocks(url: str, stream: IO[bytes], spec: CopySpec) -> Iterator[bytes]:
         """The object's bytes, decompressed for GZIP or BZIP2, CHUNK_BYTES at a time."""
-        size = copy_columnar.CHUNK_BYTES
-        if spec.compression is None:
-            while block := stream.read(size):
-                yield block
-            return
-        reader = _DECOMPRESSING[spec.compression](stream)
+        reader = _DECOMPRESSING[spec.compression](stream) if spec.compression else stream
+        # A decompressor's errors are the data's; the stream's own read errors are retried as usual.
+        corrupt = (OSError, EOFError, zlib.error) if spec.compression else ()
         while True:
             try:
-                block = reader.read(size)
-            except (OSError, EOFError, zlib.error) as exc:
+                block = reader.read(CHUNK_BYTES)
+            except corrupt as exc:
                 raise CopyError(f"cannot read {url}: {exc}") from None
             if not block:
                 return

@@ -244,4 +244,3 @@ def iter_data_files(data_dir: Path, prefixes: tuple[str, ...]) -> Iterator[tuple
 def data_files(data_dir: Path, prefixes: tuple[str, ...], extra: tuple[str, ...]) -> list[tuple[Path, str]]:
     """(file, S3 key) for the files under `prefixes` of `data_dir`, and the `extra` keys that exist."""
     return list(iter_data_files(data_dir, prefixes)) + [(data_dir / k, k) for k in extra if (data_dir / k).is_file()]
-

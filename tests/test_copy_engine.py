@@ -304,11 +304,10 @@ def test_streamed_members_load_and_a_cut_one_is_an_error(
 ) -> None:
     """A streamed object of two compressed members (gzip's zero padding after them allowed, as
     gzip.decompress allows it) loads both; an object cut short names itself."""
-    import tasks.copy_columnar as columnar
     import tasks.copy_engine as engine
 
     monkeypatch.setattr(engine, "WHOLE_BYTES", 1024)
-    monkeypatch.setattr(columnar, "CHUNK_BYTES", 1024)
+    monkeypatch.setattr(engine, "CHUNK_BYTES", 1024)
     halves = [jsonl(*({"id": i} for i in range(start, start + 3000))).encode() for start in (0, 3000)]
     whole = b"".join(compress(half) for half in halves)
     put(bucket, "in/a.json.cmp", whole + padding)
@@ -671,12 +670,12 @@ def test_columnar_path_hands_doubtful_records_to_the_row_path(
 def test_line_pieces_end_at_line_ends_whatever_the_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
     """Pieces of about CHUNK_BYTES end at a newline, however the blocks were cut, and add up to
     the input; a line longer than a piece stays whole."""
-    import tasks.copy_columnar as columnar
+    import tasks.copy_engine as engine
 
-    monkeypatch.setattr(columnar, "CHUNK_BYTES", 100)
+    monkeypatch.setattr(engine, "CHUNK_BYTES", 100)
     text = b"".join(b"%d:%s\n" % (i, b"x" * (i * 37 % 90)) for i in range(300)) + b"y" * 250 + b"\nlast"
     for block in (1, 7, 100, 333, len(text)):
-        pieces = list(columnar.line_pieces(text[i:i + block] for i in range(0, len(text), block)))
+        pieces = list(engine.line_pieces(text[i:i + block] for i in range(0, len(text), block)))
         assert b"".join(pieces) == text
         assert all(p.endswith(b"\n") and len(p) >= 100 for p in pieces[:-1])
         assert all(p[:-1].rfind(b"\n") < 99 for p in pieces[:-1])  # cut at the first line end from 100 bytes
@@ -693,7 +692,7 @@ def test_large_objects_are_read_in_pieces(
     from botocore.response import StreamingBody
 
     monkeypatch.setattr(engine, "WHOLE_BYTES", 64 * 1024)
-    monkeypatch.setattr(columnar, "CHUNK_BYTES", 64 * 1024)
+    monkeypatch.setattr(engine, "CHUNK_BYTES", 64 * 1024)
     reads: list[int | None] = []
     read = StreamingBody.read
     monkeypatch.setattr(StreamingBody, "read", lambda self, amt=None: reads.append(amt) or read(self, amt))
@@ -744,9 +743,9 @@ def test_row_path_takes_over_mid_object_with_the_right_line(
 ) -> None:
     """A bad record in a later chunk of a large object: earlier chunks load columnar, and the
     rejection names the record's own line in the object."""
-    import tasks.copy_columnar as columnar
+    import tasks.copy_engine as engine
 
-    monkeypatch.setattr(columnar, "CHUNK_BYTES", 64 * 1024)
+    monkeypatch.setattr(engine, "CHUNK_BYTES", 64 * 1024)
     records = [wide(i) for i in range(3000)]
     records[2499]["small"] = "not a number"
     put(bucket, "in/a.json", jsonl(*records))
