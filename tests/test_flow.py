@@ -9,9 +9,9 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from bench.expected import expected_counts
 from flows.sparkify import main
 from tasks.local_stack import start_postgres
-from bench.expected import expected_counts
 from tests.support import NOTHING, SAMPLE, cut_a_line, leftovers, read_artifact, run, sample_copy, upload_data_dir
 
 # The figures for the bundled sample; the same numbers must also come out of the data.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -63,9 +64,6 @@ def test_upload_fills_the_source_bucket_from_the_data_dir(s3) -> None:
 
 def test_fill_bucket_serves_the_data_dir_through_the_s3_api(tmp_path: Path) -> None:
     """Files put through moto's backend are listed and read back over HTTP like uploaded ones."""
-    import hashlib
-
-
     stack = LocalStack(tmp_path / "state", "us-west-2")
     try:
         files = data_files(SAMPLE, ("song_data", "log_data"), ("log_json_path.json", "no_such_file.json"))
