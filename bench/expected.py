@@ -40,11 +40,16 @@ def expected_counts(data_dir: Path) -> dict:
         .select(["ts", "userId", "sessionId", "itemInSession"])
         .unique()
     )
-    events_n, plays_n, starts_n, matched_n = pl.collect_all([
-        events.select(pl.len()), plays.select(pl.len()), plays.select(pl.col("ts").n_unique()), matched.select(pl.len()),
-    ])
+    events_n, plays_n, starts_n, matched_n = pl.collect_all(
+        [
+            events.select(pl.len()),
+            plays.select(pl.len()),
+            plays.select(pl.col("ts").n_unique()),
+            matched.select(pl.len()),
+        ]
+    )
     levels = users.group_by("level").len().collect()
-    by_level = dict(zip(levels["level"], levels["len"]))
+    by_level = dict(zip(levels["level"], levels["len"], strict=True))
     return {
         "tables": {
             "staging_events": events_n.item(),

@@ -4,9 +4,10 @@
 
 Song files are one JSON object each, as in the Million Song Dataset subset. Events are streamed
 to one newline-delimited file per day, session by session, so memory does not grow with the
-event count (users are 1% of the events unless set). The shape follows the sample in data/sample: logged-out visits before a login,
-the sample's page mix, levels that change only on Submit Upgrade / Submit Downgrade, and
-a chosen fraction of plays whose title, artist and length match a generated song.
+event count (users are 1% of the events unless set). The shape follows the sample in
+data/sample: logged-out visits before a login, the sample's page mix, levels that change only on
+Submit Upgrade / Submit Downgrade, and a chosen fraction of plays whose title, artist and length
+match a generated song.
 """
 
 from __future__ import annotations
@@ -45,14 +46,25 @@ _FIRST = ["Walter", "Kaylee", "Ryan", "Tegan", "Lily", "Jacob", "Chloe", "Aiden"
           "Kate", "Matthew", "Ava", "Lucero", "Sara", "Wyatt", "Emily", "Jordan", "Rylan", "Aleena", "Cienna"]
 _LAST = ["Frye", "Summers", "Smith", "Levine", "Koch", "Garcia", "Montgomery", "Cruz", "Griffin", "Fox",
          "Rodriguez", "Harrell", "Jones", "Robinson", "Reed", "Johnson", "Scott", "Howard", "Kirby", "Freeman"]
-_LOCATIONS = ["San Francisco-Oakland-Hayward, CA", "Phoenix-Mesa-Scottsdale, AZ", "Lansing-East Lansing, MI",
-              "Portland-South Portland, ME", "Chicago-Naperville-Elgin, IL-IN-WI", "Atlanta-Sandy Springs-Roswell, GA",
-              "New York-Newark-Jersey City, NY-NJ-PA", "Houston-The Woodlands-Sugar Land, TX", "Tampa-St. Petersburg-Clearwater, FL"]
+_LOCATIONS = [
+    "San Francisco-Oakland-Hayward, CA",
+    "Phoenix-Mesa-Scottsdale, AZ",
+    "Lansing-East Lansing, MI",
+    "Portland-South Portland, ME",
+    "Chicago-Naperville-Elgin, IL-IN-WI",
+    "Atlanta-Sandy Springs-Roswell, GA",
+    "New York-Newark-Jersey City, NY-NJ-PA",
+    "Houston-The Woodlands-Sugar Land, TX",
+    "Tampa-St. Petersburg-Clearwater, FL",
+]
 _AGENTS = [
-    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_9_4) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/36.0.1985.143 Safari/537.36",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_9_4) AppleWebKit/537.36 (KHTML, like Gecko)"
+    " Chrome/36.0.1985.143 Safari/537.36",
     "Mozilla/5.0 (Windows NT 6.1; WOW64; rv:31.0) Gecko/20100101 Firefox/31.0",
-    '"Mozilla/5.0 (iPhone; CPU iPhone OS 7_1_2 like Mac OS X) AppleWebKit/537.51.2 (KHTML, like Gecko) Version/7.0 Mobile/11D257 Safari/9537.53"',
-    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Ubuntu Chromium/36.0.1985.125 Chrome/36.0.1985.125 Safari/537.36",
+    '"Mozilla/5.0 (iPhone; CPU iPhone OS 7_1_2 like Mac OS X) AppleWebKit/537.51.2 (KHTML, like Gecko)'
+    ' Version/7.0 Mobile/11D257 Safari/9537.53"',
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko)"
+    " Ubuntu Chromium/36.0.1985.125 Chrome/36.0.1985.125 Safari/537.36",
 ]
 _WORDS = ["Love", "Night", "Fire", "Blue", "Heart", "Dream", "Road", "Rain", "Gold", "Shadow", "River", "Light",
           "Storm", "Summer", "Ghost", "Echo", "Wild", "Silver", "Stone", "Dance", "Electric", "Midnight", "Ocean"]

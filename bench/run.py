@@ -145,14 +145,14 @@ def stage_seconds(flow_run_id: str) -> dict[str, float]:
             raise RuntimeError(f"Prefect's API has not recorded every task run of flow run {flow_run_id}")
     spans: dict[str, tuple[Any, Any]] = {}
     for t in tasks:
-        name = t.name if t.name.startswith(("copy-", "insert-", "check-")) else t.name.rsplit("-", 1)[0]
+        name = t.name if t.name.startswith(("copy-", "build-", "check-")) else t.name.rsplit("-", 1)[0]
         name = "checks" if name.startswith("check-") else name
         start, end = spans.get(name, (t.start_time, t.end_time))
         spans[name] = (min(start, t.start_time), max(end, t.end_time))
     seconds = {name: (end - start).total_seconds() for name, (start, end) in spans.items()}
     out = {"sources (start, fill, survey)": (spans["survey_sources"][1] - run.start_time).total_seconds()}
     out["provision"] = (spans["create_tables"][1] - spans["survey_sources"][1]).total_seconds()
-    out |= {k: v for k, v in seconds.items() if k.startswith(("copy-", "insert-"))}
+    out |= {k: v for k, v in seconds.items() if k.startswith(("copy-", "build-"))}
     out |= {"checks": seconds["checks"], "report": seconds["publish_report"], "teardown": seconds["teardown"]}
     out["end to end"] = (run.end_time - run.start_time).total_seconds()
     return out
@@ -184,15 +184,17 @@ def references(data: Path, work: Path, api_url: str) -> dict[str, Any]:
 def _measure(data: Path, work: Path) -> dict[str, Any]:
     from pydantic import SecretStr
 
-    from tasks.local_stack import data_files
+    from core.settings import Settings
+    from core.target import Endpoint
+    from core.window import Window
+    from local.target import LocalTarget
+    from local.twin import data_files
     from tasks.manifest import write_manifests
-    from tasks.settings import Settings
-    from tasks.sources import Window, survey_sources
+    from tasks.sources import survey_sources
     from tasks.staging import copy_table, create_tables
-    from tasks.target import Endpoint, open_target
 
     settings = Settings(data_dir=data, state_dir=work / "state", results_dir=work / "results", cluster_id="bench")
-    target = open_target(settings)
+    target = LocalTarget(settings)
     out: dict[str, Any] = {}
     try:
         s3 = target.client("s3")
@@ -220,32 +222,33 @@ def _measure(data: Path, work: Path) -> dict[str, Any]:
             started = time.perf_counter()
             out[f"rows:{table}"] = copy_table(target, dsn, table, {**common, **params}).rows
             out[f"copy:{table}"] = time.perf_counter() - started
-        out |= _row_path_agrees(target, dsn, {**common, "manifest": manifests["events"], "jsonpaths": jsonpaths})
+        out |= _row_path_agrees(
+            settings, target, dsn, {**common, "manifest": manifests["events"], "jsonpaths": jsonpaths}
+        )
         out |= _server_side_bounds(target, work, dsn)
     finally:
         target.close()
     return out
 
 
-def _row_path_agrees(target: Any, dsn: Any, params: dict[str, Any]) -> dict[str, Any]:
+def _row_path_agrees(settings: Any, target: Any, dsn: Any, params: dict[str, Any]) -> dict[str, Any]:
     """Load the staged events again through the record-by-record path alone; the columnar path
     must have loaded the same values (an order-free checksum of every row, as text)."""
-    import tasks.copy_engine as engine
+    from local.copy.tuning import CopyTuning
+    from local.engine import LocalEngine
     from tasks.staging import copy_table
 
     checksum = "SELECT COUNT(*), SUM(hashtextextended(e::text, 0)::numeric) FROM staging_events AS e"
-    with target.stack.superuser(target.settings.cluster_id) as conn:
+    with target.superuser(settings.cluster_id) as conn:
         columnar = conn.execute(checksum).fetchone()
         conn.execute("TRUNCATE staging_events")
-    objects_at_least = engine.MIN_COLUMNAR_BYTES
-    engine.MIN_COLUMNAR_BYTES = 1 << 62  # no object is large enough for polars
-    try:
-        started = time.perf_counter()
-        copy_table(target, dsn, "staging_events", params)
-        seconds = time.perf_counter() - started
-    finally:
-        engine.MIN_COLUMNAR_BYTES = objects_at_least
-    with target.stack.superuser(target.settings.cluster_id) as conn:
+    # The same target, with no object large enough for polars.
+    row_path = target.with_settings()
+    row_path.engine = LocalEngine(lambda: target.client("s3"), CopyTuning(min_columnar_bytes=1 << 62))
+    started = time.perf_counter()
+    copy_table(row_path, dsn, "staging_events", params)
+    seconds = time.perf_counter() - started
+    with target.superuser(settings.cluster_id) as conn:
         rows = conn.execute(checksum).fetchone()
     return {"copy:staging_events:row_path": seconds, "row_path_agrees": columnar == rows}
 
@@ -258,7 +261,7 @@ def _server_side_bounds(target: Any, work: Path, dsn: Any) -> dict[str, float]:
     shared.chmod(0o777)  # the server process writes and reads the CSV file
     csv = shared / "staging_events.csv"
     result: dict[str, float] = {}
-    with target.stack.superuser(target.settings.cluster_id) as conn:
+    with target.superuser(target.settings.cluster_id) as conn:
         conn.execute(f"COPY staging_events TO '{csv}' (FORMAT csv)")
         total = conn.execute("SELECT COUNT(*) FROM staging_events").fetchone()[0]
         sample = conn.execute("SELECT * FROM staging_events LIMIT %s", (NAIVE_ROWS,)).fetchall()
@@ -287,11 +290,10 @@ def explain_songplays(work: Path) -> str:
     """EXPLAIN ANALYZE of the songplays transform on a kept warehouse, rolled back."""
     import psycopg
 
-    from tasks.dialect import split_statements
-    from tasks.warehouse import load_sql
+    from core.warehouse import load_sql, split_statements
 
     pgdata = work / "state" / "pgdata"
-    script = load_sql("marts/insert_songplays").replace("{window_start}", "NULL").replace("{window_end}", "NULL")
+    script = load_sql("marts/songplays").replace("{window_start}", "NULL").replace("{window_end}", "NULL")
     with psycopg.connect(host=str(pgdata), dbname="sparkify-dwh", user="postgres") as conn:
         lines = []
         for statement in split_statements(script)[:3]:

@@ -1,0 +1,1 @@
+"""The flows, their command line, and the one place that chooses the target."""

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from prefect import get_run_logger, task
 from psycopg import sql
 
-from tasks.retry import RETRYING
-from tasks.target import Target
-from tasks.warehouse import Dsn, Session, connect
+from core.retry import RETRYING
+from core.target import Target
+from core.warehouse import Dsn, Session, connect
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,9 @@ class NotNull:
 
     def run(self, session: Session) -> CheckResult:
         nulls = session.scalar(
-            sql.SQL("SELECT COUNT(*) FROM {} WHERE {} IS NULL").format(sql.Identifier(self.table), sql.Identifier(self.column))
+            sql.SQL("SELECT COUNT(*) FROM {} WHERE {} IS NULL").format(
+                sql.Identifier(self.table), sql.Identifier(self.column)
+            )
         )
         return CheckResult(self.name, nulls == 0, f"{nulls} nulls")
 
@@ -89,7 +91,9 @@ class AcceptedValues:
     def run(self, session: Session) -> CheckResult:
         bad = session.scalar(
             sql.SQL("SELECT COUNT(*) FROM {} WHERE {} NOT IN ({})").format(
-                sql.Identifier(self.table), sql.Identifier(self.column), sql.SQL(", ").join(map(sql.Literal, self.values))
+                sql.Identifier(self.table),
+                sql.Identifier(self.column),
+                sql.SQL(", ").join(map(sql.Literal, self.values)),
             )
         )
         return CheckResult(self.name, bad == 0, f"{bad} rows outside {', '.join(self.values)}")

@@ -6,19 +6,12 @@ import json
 
 from prefect import get_run_logger, task
 
-from tasks.aws import is_not_found
+from core.aws import is_not_found
+from core.resources import POLICY_NAME, ROLE_PATH, role_name, tagged_by_project, tags
+from core.retry import RETRYING
+from core.target import Target
 from tasks.cluster import describe_cluster
 from tasks.manifest import bucket_name
-from tasks.retry import RETRYING
-from tasks.target import PROJECT_TAG, Target, tagged_by_project
-
-POLICY_NAME = "read-source-and-manifest"
-# Every role of the project lives under this path, so teardown lists them in one request.
-ROLE_PATH = f"/{PROJECT_TAG}/"
-
-
-def role_name(cluster_id: str) -> str:
-    return f"{cluster_id}-s3-read"
 
 
 def trust_policy() -> dict:
@@ -59,7 +52,7 @@ def create_role(target: Target, run_id: str) -> str:
             AssumeRolePolicyDocument=json.dumps(trust_policy()),
             Description="Lets Redshift read the Sparkify source and manifest buckets",
             Path=ROLE_PATH,
-            Tags=target.tags(run_id),
+            Tags=tags(target.settings, run_id),
         )["Role"]["Arn"]
     except iam.exceptions.EntityAlreadyExistsException:
         role = iam.get_role(RoleName=name)["Role"]

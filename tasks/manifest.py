@@ -6,20 +6,17 @@ import json
 
 from prefect import get_run_logger, task
 
-from tasks.aws import bucket_location, is_not_found
-from tasks.retry import RETRYING
+from core.aws import bucket_location, is_not_found
+from core.resources import MANIFEST_KEYS, manifest_bucket_name, tags
+from core.retry import RETRYING
+from core.target import Target
 from tasks.sources import Sources
-from tasks.target import Target
-
-# One manifest per COPY: every song file, and the event files of the run's window.
-MANIFEST_KEYS = {"songs": "manifests/song_data.manifest", "events": "manifests/log_data.manifest"}
-MANIFEST_BUCKET_MARK = "-manifests-"
 
 
 def bucket_name(target: Target) -> str:
-    """Unique per account and region, derived from the cluster id."""
+    """The manifest bucket of the target's cluster id, in the caller's account."""
     account = target.client("sts").get_caller_identity()["Account"]
-    return f"{target.settings.cluster_id}{MANIFEST_BUCKET_MARK}{account}-{target.settings.region}"
+    return manifest_bucket_name(target.settings.cluster_id, account, target.settings.region)
 
 
 @task(**RETRYING)
@@ -43,11 +40,13 @@ def write_manifests(target: Target, sources: Sources, run_id: str) -> dict[str, 
     )
     s3.put_bucket_encryption(
         Bucket=bucket,
-        ServerSideEncryptionConfiguration={"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]},
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+        },
     )
     s3.put_bucket_tagging(
         Bucket=bucket,
-        Tagging={"TagSet": target.tags(run_id)},
+        Tagging={"TagSet": tags(target.settings, run_id)},
     )
     urls = {}
     for name, objects in (("songs", sources.songs), ("events", sources.events)):

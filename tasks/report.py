@@ -11,10 +11,10 @@ import polars as pl
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
+from core.retry import RETRYING
+from core.target import Target
+from core.warehouse import Dsn, Session, connect
 from tasks.checks import CheckResult
-from tasks.retry import RETRYING
-from tasks.target import Target
-from tasks.warehouse import Dsn, Session, connect
 
 # name -> (title, query); column names of each query feed the chart of the same name.
 QUERIES: dict[str, tuple[str, str]] = {
@@ -52,7 +52,10 @@ def chart(name: str, title: str, data: pl.DataFrame) -> alt.Chart:
     base = alt.Chart(data, title=title, width=560, height=260)
     if name == "songplays_by_day":
         return base.mark_bar().encode(
-            x=alt.X("day:T", title="day"), y=alt.Y("plays:Q", stack=True), color="level:N", tooltip=["day:T", "level", "plays"]
+            x=alt.X("day:T", title="day"),
+            y=alt.Y("plays:Q", stack=True),
+            color="level:N",
+            tooltip=["day:T", "level", "plays"],
         )
     if name == "plays_by_hour":
         return base.mark_bar().encode(x=alt.X("hour:O"), y="plays:Q", tooltip=["hour", "plays"])

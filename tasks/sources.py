@@ -7,15 +7,14 @@ upstream, so it is an error here on both targets, before a cluster exists to pay
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
 
 from prefect import get_run_logger, task
 
-from tasks.copy_engine import parse_jsonpaths_file
-from tasks.retry import RETRYING
-from tasks.target import Target
+from core.jsonpaths import parse_jsonpaths_file
+from core.retry import RETRYING
+from core.target import Target
+from core.window import Window
 
 
 @dataclass(frozen=True)
@@ -23,34 +22,6 @@ class SourceObject:
     key: str
     size: int
     etag: str
-
-
-_DAY = re.compile(r"(\d{4}-\d{2}-\d{2})-events\.json$")
-
-
-@dataclass(frozen=True)
-class Window:
-    """The event days a run loads, `start` to `end` inclusive; every day when both are None."""
-
-    start: date | None = None
-    end: date | None = None
-
-    def covers(self, key: str) -> bool:
-        """Whether the event file `key` (log_data/YYYY/MM/YYYY-MM-DD-events.json) is in the window."""
-        if self.start is None or self.end is None:
-            return True
-        day = _DAY.search(key)
-        return day is not None and self.start <= date.fromisoformat(day.group(1)) <= self.end
-
-    def bounds(self) -> dict[str, datetime | None]:
-        """The SQL parameters of the window: [window_start, window_end) in event time, or NULLs."""
-        if self.start is None or self.end is None:
-            return {"window_start": None, "window_end": None}
-        start = datetime.combine(self.start, datetime.min.time())
-        return {"window_start": start, "window_end": datetime.combine(self.end + timedelta(days=1), datetime.min.time())}
-
-    def __str__(self) -> str:
-        return "all days" if self.start is None else f"{self.start} to {self.end}"
 
 
 @dataclass(frozen=True)
@@ -115,9 +86,15 @@ def survey_sources(target: Target, window: Window) -> Sources:
     try:
         body = s3.get_object(Bucket=s.source_bucket, Key=s.log_jsonpaths_key)["Body"].read()
     except s3.exceptions.NoSuchKey:
-        raise ValueError(f"JSONPaths file {jsonpaths} does not exist; upload it or set SPARKIFY_LOG_JSONPATHS_KEY") from None
+        raise ValueError(
+            f"JSONPaths file {jsonpaths} does not exist; upload it or set SPARKIFY_LOG_JSONPATHS_KEY"
+        ) from None
     parse_jsonpaths_file(body, jsonpaths)
     get_run_logger().info(
-        "Sources: %d song files, and %d event files for %s, in s3://%s", len(songs), len(events), window, s.source_bucket
+        "Sources: %d song files, and %d event files for %s, in s3://%s",
+        len(songs),
+        len(events),
+        window,
+        s.source_bucket,
     )
     return Sources(s.source_bucket, songs, events, window)

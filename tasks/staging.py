@@ -7,10 +7,10 @@ from datetime import datetime, timezone
 
 from prefect import get_run_logger, task
 
-from tasks.copy_engine import LoadErrorRecord
-from tasks.retry import RETRYING
-from tasks.target import Target
-from tasks.warehouse import Dsn, connect
+from core.load_errors import LoadErrorRecord
+from core.retry import RETRYING
+from core.target import Target
+from core.warehouse import Dsn, connect
 
 
 @task(**RETRYING)
@@ -44,7 +44,12 @@ def copy_table(
             return Loaded(rows, [], copied=False)
         skipped = [e for result in session.run(f"staging/copy_{table}", **params) for e in result.errors]
         if signature:
-            session.run("staging/remember_load", table_name=table, value=signature, at=datetime.now(timezone.utc).replace(tzinfo=None))
+            session.run(
+                "staging/remember_load",
+                table_name=table,
+                value=signature,
+                at=datetime.now(timezone.utc).replace(tzinfo=None),
+            )
         rows = session.count(table)
     logger.info("COPY loaded %d rows into %s", rows, table)
     for error in skipped:

@@ -9,10 +9,12 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NONE
 from prefect.logging import get_logger
 
-from tasks.cluster import delete_cluster, delete_security_group
-from tasks.iam import ROLE_PATH, delete_role
-from tasks.manifest import MANIFEST_BUCKET_MARK, delete_bucket
-from tasks.target import PROJECT_TAG, Target, tagged_by_project
+from core.resources import MANIFEST_BUCKET_MARK, PROJECT_TAG, ROLE_PATH, tagged_by_project
+from core.target import Target
+from tasks.cluster import delete_cluster
+from tasks.iam import delete_role
+from tasks.manifest import delete_bucket
+from tasks.network import delete_security_group
 
 
 def teardown_resources(target: Target, keep_cluster: bool = False, logger: logging.Logger | None = None) -> list[str]:
@@ -57,11 +59,9 @@ def tagged_clusters(target: Target, run_id: str | None = None) -> set[str]:
     """Cluster ids named by the tags of any cluster, security group, role or bucket this project
     created, or that run `run_id` created: what a run killed with -9 left behind."""
     redshift, ec2, iam, s3 = (target.client(s) for s in ("redshift", "ec2", "iam", "s3"))
-    tag_sets = [c.get("Tags", []) for c in redshift.describe_clusters(TagKeys=["Project"], TagValues=[PROJECT_TAG])["Clusters"]]
-    tag_sets += [
-        g.get("Tags", [])
-        for g in ec2.describe_security_groups(Filters=[{"Name": "tag:Project", "Values": [PROJECT_TAG]}])["SecurityGroups"]
-    ]
+    clusters = redshift.describe_clusters(TagKeys=["Project"], TagValues=[PROJECT_TAG])["Clusters"]
+    groups = ec2.describe_security_groups(Filters=[{"Name": "tag:Project", "Values": [PROJECT_TAG]}])["SecurityGroups"]
+    tag_sets = [resource.get("Tags", []) for resource in clusters + groups]
     roles = [r for page in iam.get_paginator("list_roles").paginate(PathPrefix=ROLE_PATH) for r in page["Roles"]]
     tag_sets += [iam.list_role_tags(RoleName=r["RoleName"])["Tags"] for r in roles]
     for bucket in s3.list_buckets()["Buckets"]:
@@ -82,3 +82,20 @@ def teardown(target: Target, keep_cluster: bool = False) -> None:
             f"teardown left the {', '.join(left)}; retry with "
             f"`python flows/sparkify.py --target {target.name} --cluster-id {target.settings.cluster_id} teardown`"
         )
+
+
+def teardown_orphans(target: Target, run_id: str | None) -> list[str]:
+    """Delete the resources of every cluster id the project's tags name (only run `run_id`'s, if
+    given; else also `--cluster-id`'s, found by name), stop the target, return what is left."""
+    logger = get_logger("sparkify.teardown")
+    try:
+        cluster_ids = tagged_clusters(target, run_id) | (set() if run_id else {target.settings.cluster_id})
+        logger.info("Tearing down: %s", ", ".join(sorted(cluster_ids)) or "nothing found")
+        left = [
+            what
+            for cid in sorted(cluster_ids)
+            for what in delete_resources(target.with_settings(cluster_id=cid), False, logger)
+        ]
+    finally:
+        target.close()
+    return left

@@ -1,4 +1,5 @@
-"""Shared fixtures: Prefect's test harness, moto's server and an embedded PostgreSQL, all real."""
+"""Shared fixtures: moto's server and an embedded PostgreSQL, both real. Prefect's test harness is
+started only by the flow-level tests (tests/pipeline/conftest.py)."""
 
 from __future__ import annotations
 
@@ -17,18 +18,10 @@ import pytest
 import requests
 from psycopg import sql
 
-from tasks.dialect import install_system_objects
-from tasks.local_moto import MotoServer
-from tasks.local_stack import EmbeddedPostgres, start_postgres
+from local.engine import install_system_objects
+from local.moto_server import MotoServer
+from local.postgres import EmbeddedPostgres, start_postgres
 from tests.support import client
-
-
-@pytest.fixture(scope="session", autouse=True)
-def prefect_harness() -> Iterator[None]:
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
 
 
 @pytest.fixture(scope="session")

@@ -10,8 +10,8 @@ from typing import Any
 
 import boto3
 
-from tasks.aws import bucket_location
-from tasks.local_stack import data_files
+from core.aws import bucket_location
+from local.twin import data_files
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample"
 
@@ -42,7 +42,9 @@ def leftovers(endpoint: str) -> dict[str, list[str]]:
     return {
         "roles": [r["RoleName"] for r in iam.list_roles()["Roles"]],
         "clusters": [c["ClusterIdentifier"] for c in redshift.describe_clusters()["Clusters"]],
-        "security_groups": [g["GroupName"] for g in ec2.describe_security_groups()["SecurityGroups"] if g["GroupName"] != "default"],
+        "security_groups": [
+            g["GroupName"] for g in ec2.describe_security_groups()["SecurityGroups"] if g["GroupName"] != "default"
+        ],
         "buckets": [b["Name"] for b in s3.list_buckets()["Buckets"] if b["Name"] != "udacity-dend"],
     }
 

@@ -1,0 +1,117 @@
+"""A target: where a run's AWS APIs and warehouse are. The steps see only this interface.
+
+Both targets run the same provisioning code against an AWS API. They differ in the endpoint of
+that API, in the engine that runs Redshift SQL, in how a cluster's endpoint is reached, and in
+how long AWS takes to change state. `AwsTarget` is your account; `local.target.LocalTarget` the
+local twin.
+"""
+
+from __future__ import annotations
+
+import copy
+import urllib.request
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any
+
+from prefect_aws import AwsCredentials
+from pydantic import SecretStr
+
+from core import aws
+from core.engine import Engine, RedshiftEngine
+from core.settings import Settings
+from core.warehouse import Dsn
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where a cluster listens, and the security groups that decide who may connect."""
+
+    address: str
+    port: int
+    security_groups: str
+
+
+class Target(ABC):
+    """What the steps need of a target: AWS clients, an engine, and the cluster's connection."""
+
+    name: str
+    # How often to ask AWS whether a cluster changed state.
+    poll_seconds: float
+
+    def __init__(self, settings: Settings, creds: AwsCredentials, engine: Engine) -> None:
+        self.settings = settings
+        self.creds = creds
+        self.engine = engine
+
+    def client(self, service: str) -> Any:
+        return aws.client(self.creds, service)
+
+    def with_settings(self, **changes: Any) -> Target:
+        """This target with some settings changed, e.g. addressing another cluster id."""
+        other = copy.copy(self)
+        other.settings = self.settings.model_copy(update=changes)
+        return other
+
+    @abstractmethod
+    def dsn(self, endpoint: Endpoint, password: SecretStr) -> Dsn:
+        """How to connect to the cluster at `endpoint`."""
+
+    @abstractmethod
+    def caller_cidr(self) -> str:
+        """The CIDR the cluster's ingress rule admits."""
+
+    def prepare_sources(self) -> None:
+        """Make the source data readable; on AWS it is in S3 already."""
+
+    def forget_cluster(self, cluster_id: str) -> None:
+        """Called once a cluster is deleted; Redshift drops its data itself."""
+
+    def close(self, keep_warehouse: bool = False) -> None:
+        """Release what the target itself started."""
+
+
+def detect_public_cidr() -> str:
+    """This machine's public IP as a /32, as AWS sees it."""
+    try:
+        with urllib.request.urlopen("https://checkip.amazonaws.com", timeout=5) as response:
+            ip = response.read().decode().strip()
+    except OSError as exc:
+        raise RuntimeError(
+            f"could not detect this machine's public IP ({exc}); pass --allow-cidr with the CIDR "
+            "that may reach the cluster"
+        ) from None
+    return f"{ip}/32"
+
+
+class AwsTarget(Target):
+    """Your AWS account: boto3's credential chain (or a credentials block) and Redshift itself."""
+
+    name = "aws"
+    poll_seconds = 15.0
+
+    def __init__(self, settings: Settings) -> None:
+        creds = aws.configure(aws.credentials(settings.aws_credentials_block), settings.region)
+        super().__init__(settings, creds, RedshiftEngine())
+        self._cidr: str | None = None
+
+    def dsn(self, endpoint: Endpoint, password: SecretStr) -> Dsn:
+        s = self.settings
+        return Dsn(
+            host=endpoint.address,
+            port=endpoint.port,
+            dbname=s.db_name,
+            user=s.master_user,
+            password=password,
+            connect_timeout_s=s.connect_timeout_s,
+            unreachable_hint=(
+                f"check that security group {endpoint.security_groups} admits {self.caller_cidr()} on TCP port "
+                f"{endpoint.port}, and that nothing between here and AWS blocks that port"
+            ),
+        )
+
+    def caller_cidr(self) -> str:
+        """--allow-cidr, or this machine's public IP detected once per run."""
+        if self._cidr is None:
+            self._cidr = self.settings.allow_cidr or detect_public_cidr()
+        return self._cidr

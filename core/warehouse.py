@@ -1,0 +1,170 @@
+"""Connections to the warehouse and the SQL files that run on it, built in one place."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from pydantic import BaseModel, SecretStr
+
+from core.engine import Engine
+from core.load_errors import CopyResult, LoadError, with_rejections
+from core.settings import PROJECT_ROOT
+
+SQL_DIR = PROJECT_ROOT / "sql"
+
+
+class Dsn(BaseModel):
+    """Where the warehouse listens; `host` may be a Unix socket directory."""
+
+    host: str
+    port: int
+    dbname: str
+    user: str
+    password: SecretStr
+    # Attempts to connect stop after this long: a closed port or an unresolvable name is no blip.
+    connect_timeout_s: int = 60
+    unreachable_hint: str = "check that the warehouse is running"
+
+    def url(self) -> str:
+        """A connection URL without the password, safe to print."""
+        if self.host.startswith("/"):
+            return f"postgresql://{self.user}@/{self.dbname}?host={self.host}&port={self.port}"
+        return f"postgresql://{self.user}@{self.host}:{self.port}/{self.dbname}"
+
+
+@cache
+def load_sql(name: str) -> str:
+    """The text of `sql/<name>.sql`, e.g. `load_sql("marts/insert_songs")`."""
+    path = SQL_DIR / f"{name}.sql"
+    if not path.is_file():
+        raise FileNotFoundError(f"no SQL file {path.relative_to(PROJECT_ROOT)}")
+    return path.read_text()
+
+
+_DOLLAR_TAG = re.compile(r"\$(?:[A-Za-z_]\w*)?\$")
+
+
+def split_statements(script: str) -> list[str]:
+    """Split on semicolons outside quotes, $$ bodies and comments; comments are dropped."""
+    statements, current = [], []
+    i = 0
+    while i < len(script):
+        ch = script[i]
+        if ch in ("'", '"'):
+            end = script.find(ch, i + 1)
+            end = len(script) if end == -1 else end + 1
+        elif ch == "$" and (tag := _DOLLAR_TAG.match(script, i)):
+            close = script.find(tag.group(), tag.end())
+            end = len(script) if close == -1 else close + len(tag.group())
+        elif script.startswith("--", i):
+            newline = script.find("\n", i)
+            i = len(script) if newline == -1 else newline
+            continue
+        elif script.startswith("/*", i):
+            close = script.find("*/", i + 2)
+            i = len(script) if close == -1 else close + 2
+            current.append(" ")
+            continue
+        elif ch == ";":
+            statements.append("".join(current))
+            current = []
+            i += 1
+            continue
+        else:
+            end = i + 1
+        current.append(script[i:end])
+        i = end
+    statements.append("".join(current))
+    return [s.strip() for s in statements if s.strip()]
+
+
+class SqlError(RuntimeError):
+    """A statement of a SQL file failed: the data or the SQL is wrong, so it is not retried."""
+
+
+class Session:
+    """One connection in one transaction, running Redshift SQL through the target's engine."""
+
+    def __init__(self, conn: psycopg.Connection, engine: Engine) -> None:
+        self.conn = conn
+        self.engine = engine
+
+    def run(self, name: str, **params: Any) -> list[CopyResult]:
+        """Run every statement of `sql/<name>.sql`; `{placeholders}` are bound as SQL literals."""
+        script = load_sql(name)
+        if params:
+            script = sql.SQL(script).format(**{k: sql.Literal(v) for k, v in params.items()}).as_string(self.conn)
+        try:
+            results = [self.engine.execute(self.conn, s) for s in split_statements(script)]
+        except psycopg.OperationalError:
+            raise  # the connection, not the SQL: worth a retry
+        except psycopg.Error as exc:
+            raise SqlError(f"sql/{name}.sql failed on the warehouse: {exc.diag.message_primary or exc}") from exc
+        return [r for r in results if r is not None]
+
+    def query(self, statement: str | sql.Composable, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        return self.conn.execute(statement, params).fetchall()
+
+    def count(self, table: str) -> int:
+        return int(self.scalar(sql.SQL("SELECT COUNT(*) FROM {}").format(sql.Identifier(table))))
+
+    def scalar(self, statement: str | sql.Composable, params: tuple[Any, ...] = ()) -> Any:
+        row = self.conn.execute(statement, params).fetchone()
+        return row[0] if row else None
+
+
+_RETRY_PAUSE_S = 2
+
+
+class WarehouseUnreachable(RuntimeError):
+    """No answer from the endpoint within the connect timeout; retrying the task would not help."""
+
+
+def _open(dsn: Dsn) -> psycopg.Connection:
+    """Connect, trying again for up to `dsn.connect_timeout_s` while the endpoint does not answer."""
+    deadline = time.monotonic() + dsn.connect_timeout_s
+    while True:
+        remaining = deadline - time.monotonic()
+        try:
+            return psycopg.connect(
+                host=dsn.host,
+                port=dsn.port,
+                dbname=dsn.dbname,
+                user=dsn.user,
+                password=dsn.password.get_secret_value(),
+                connect_timeout=max(2, int(min(remaining, 15))),
+                application_name="sparkify-dwh",
+                autocommit=True,
+            )
+        except psycopg.OperationalError as exc:
+            # The server answered (wrong password, no such database): waiting will not change that.
+            if exc.sqlstate is not None:
+                raise
+            if time.monotonic() + _RETRY_PAUSE_S >= deadline:
+                reason = str(exc).strip().splitlines()[-1].rstrip(".")
+                raise WarehouseUnreachable(
+                    f"cannot reach the warehouse at {dsn.host}:{dsn.port} within {dsn.connect_timeout_s} s "
+                    f"({reason}); {dsn.unreachable_hint}"
+                ) from None
+            time.sleep(_RETRY_PAUSE_S)
+
+
+@contextmanager
+def connect(dsn: Dsn, engine: Engine) -> Iterator[Session]:
+    """A session that commits when the block ends and rolls back if it raises."""
+    conn = _open(dsn)
+    try:
+        with conn.transaction():
+            yield Session(conn, engine)
+    except LoadError as exc:
+        # Redshift says why in stl_load_errors, readable in this session once the COPY rolled back.
+        raise with_rejections(conn, exc) from exc.__cause__
+    finally:
+        conn.close()

@@ -1,0 +1,101 @@
+"""The command line of `python flows/sparkify.py`: its flags are generated from the run parameters
+declared in core.settings; `teardown` deletes what killed runs left."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal, get_args, get_origin
+
+from prefect import Flow
+from pydantic import ValidationError
+from pydantic.fields import FieldInfo
+
+from core.plan import describe_plan
+from core.settings import run_parameters, settings_from
+from flows.parameters import describe
+from flows.targets import open_target
+from tasks.teardown import teardown_orphans
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python flows/sparkify.py", description="Build the Sparkify warehouse, locally (default) or on AWS."
+    )
+    for name, field in run_parameters(flags=True).items():
+        flag = "--" + name.replace("_", "-")
+        if field.annotation is bool:
+            # None when absent, so that the SPARKIFY_* variable applies.
+            parser.add_argument(flag, action="store_true", default=None, help=describe(name, field))
+        else:
+            # Values are checked by Settings, whose errors name the rule: argparse only shows them.
+            parser.add_argument(flag, metavar=_metavar(field), help=describe(name, field))
+    parser.add_argument("--summary-json", type=Path, metavar="FILE", help="write the run's summary to this file")
+    parser.add_argument(
+        "--plan", action="store_true", help="print what a run would create and cost, and create nothing"
+    )
+    commands = parser.add_subparsers(dest="command")
+    cleanup = commands.add_parser(
+        "teardown", help="delete what killed runs left: every resource tagged by this project, and --cluster-id's"
+    )
+    cleanup.add_argument("--run-id", help="only what the flow run with this id created")
+    cleanup.add_argument("--wipe", action="store_true", help="local target: also delete the warehouse's data")
+    return parser
+
+
+def _metavar(field: FieldInfo) -> str | None:
+    if get_origin(field.annotation) is Literal:
+        return "{" + ",".join(get_args(field.annotation)) + "}"
+    types = (field.annotation, *get_args(field.annotation))  # T, or the T of T | None
+    return next((shown for kind, shown in {int: "N", date: "YYYY-MM-DD", Path: "DIR"}.items() if kind in types), None)
+
+
+def one_sentence(exc: BaseException) -> str:
+    """An error as one line for stderr."""
+    if isinstance(exc, ValidationError):
+        # Our validators word their own message; pydantic's name the rule but not the parameter.
+        # Neither echoes the input, which may be a password.
+        return "; ".join(
+            str(e["msg"]).removeprefix("Value error, ") if e["type"] == "value_error"
+            else f"--{str(e['loc'][-1]).replace('_', '-')}: {e['msg'][0].lower()}{e['msg'][1:]}"
+            for e in exc.errors()
+        )
+    return str(exc) or type(exc).__name__
+
+
+def main(argv: list[str] | None, etl: Flow[..., dict[str, Any]]) -> int:
+    """Parse `argv`, then plan, tear down, or run the flow `etl`; return the exit status."""
+    args = build_parser().parse_args(argv)
+    params = {name: getattr(args, name) for name in run_parameters(flags=True)}
+    try:
+        # Fail on a bad parameter before Prefect, moto or AWS is touched.
+        settings = settings_from(params)
+    except ValidationError as exc:
+        print(f"sparkify: invalid parameter: {one_sentence(exc)}", file=sys.stderr)
+        return 2
+    if args.plan:
+        print(describe_plan(settings))
+        return 0
+    if args.command == "teardown":
+        left = teardown_orphans(open_target(settings.model_copy(update={"wipe_warehouse": args.wipe})), args.run_id)
+        print("teardown: nothing left" if not left else f"teardown: could not delete {', '.join(left)}")
+        return 1 if left else 0
+    # The run gets every parameter as resolved here (flag, else variable, else default), so the
+    # flow run records the values it used.
+    state = etl(**{name: getattr(settings, name) for name in run_parameters()}, return_state=True)
+    result = state.result(raise_on_failure=False)
+    if state.is_completed():
+        summary = result
+    else:
+        summary = {
+            "status": "failed",
+            "flow_run_id": str(state.state_details.flow_run_id),
+            "error": one_sentence(result) if isinstance(result, BaseException) else state.message,
+        }
+        print(f"sparkify: the run failed: {summary['error']}", file=sys.stderr)
+    if args.summary_json:
+        args.summary_json.write_text(json.dumps(summary, indent=2, default=str))
+    return 0 if state.is_completed() else 1

@@ -1,0 +1,15 @@
+"""The one place that chooses the target: the local twin, or your AWS account."""
+
+from __future__ import annotations
+
+from core.settings import Settings
+from core.target import AwsTarget, Target
+
+
+def open_target(settings: Settings) -> Target:
+    """Build the target `settings.target` names; the only place that branches on it."""
+    if settings.target == "local":
+        from local.target import LocalTarget  # the AWS path never loads the local twin
+
+        return LocalTarget(settings)
+    return AwsTarget(settings)

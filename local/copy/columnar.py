@@ -1,0 +1,189 @@
+"""The columnar path of the local COPY: polars parses a piece of an object and checks every value at once.
+
+It takes a piece of whole lines (about `CopyTuning.chunk_bytes`) only when it can vouch that the row
+path (`local.copy.convert`'s exact record-by-record conversion) would accept every record and load
+the same values; it returns None otherwise, and the row path then loads the rest of that object
+and reports each rejected record with its line.
+One known difference is left: a JSON object with a key written twice keeps the first value here,
+the last on the row path.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import threading
+
+import polars as pl
+
+from core.copy_statement import CopySpec
+from local.copy.convert import INT_RANGES, Column
+
+# polars reads a JSON true/false into a number column as 1/0 where the row path rejects it.
+_BOOLEAN_VALUE = re.compile(rb":\s*(?:true|false)\b")
+# What a number, boolean, object or array looks like once polars has read it as text: a text
+# column holding any such value may not have been a JSON string, so the row path decides.
+_NOT_A_JSON_STRING = r"^(?:-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?$|true$|false$|[{\[])"
+# PostgreSQL's text COPY format: these characters are written as backslash escapes.
+_TEXT_ESCAPES = [("\\", "\\\\"), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t")]
+
+
+def _empty_to_null(value: pl.Expr) -> pl.Expr:
+    return pl.when(value == "").then(None).otherwise(value)
+
+
+def _base(column: Column) -> str:
+    return column.type.split("(")[0].strip()
+
+
+def _kind(column: Column) -> str | None:
+    base = _base(column)
+    if base in INT_RANGES:
+        return "int"
+    if base in ("real", "double precision"):
+        return "float"
+    if base == "timestamp without time zone":
+        return "epoch"
+    if column.is_text:
+        return "text"
+    return None
+
+
+class ColumnarLoader:
+    """Converts JSON Lines into PostgreSQL text-format COPY data, a whole chunk at a time."""
+
+    def __init__(self, columns: list[Column], keys: list[str], kinds: list[str], spec: CopySpec) -> None:
+        self.columns, self.keys, self.kinds, self.spec = columns, keys, kinds, spec
+        self.numbers = any(kind != "text" for kind in kinds)
+        # Number columns arrive as JSON numbers or as strings ("userId": "39"): the first chunk
+        # read tells which, and a chunk that disagrees is read again with strings.
+        self._int_sources: dict[str, pl.DataType] | None = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def for_spec(
+        cls, columns: list[Column], paths: list[list[str | int]] | None, spec: CopySpec
+    ) -> ColumnarLoader | None:
+        """A loader if every column is a plain top-level field of a type it converts, else None."""
+        if spec.blanks_as_null or spec.json.lower() == "auto ignorecase":
+            return None
+        if paths is None:
+            keys = [c.name for c in columns]
+        elif all(len(p) == 1 and isinstance(p[0], str) for p in paths):
+            keys = [str(p[0]) for p in paths]
+        else:
+            return None
+        epoch_ok = spec.timeformat in ("epochmillisecs", "epochsecs")
+        kinds = [_kind(c) for c in columns]
+        if None in kinds or ("epoch" in kinds and not epoch_ok) or len(set(keys)) != len(keys):
+            return None
+        return cls(columns, keys, [str(k) for k in kinds], spec)
+
+    def convert(self, chunk: bytes) -> tuple[bytes, int] | None:
+        """The chunk's rows as text-format COPY data and their count, or None if the row path must decide."""
+        if not chunk.isascii():
+            try:
+                chunk.decode("utf-8")  # the row path fails the COPY on it; so must this one
+            except ValueError:
+                return None
+        if self.numbers and (b"true" in chunk or b"false" in chunk) and _BOOLEAN_VALUE.search(chunk):
+            return None
+        try:
+            frame = self._read(chunk)
+            if frame is None:
+                return None
+            kinds = {key: (kind, frame.schema[key]) for key, kind in zip(self.keys, self.kinds, strict=True)}
+            # JSON strings hold NUL, backslash, newline, CR or tab only as escapes: checking
+            # them is needed only where the chunk has a backslash at all.
+            flags = frame.lazy().select(self._checks(kinds, escapes=b"\\" in chunk)).collect().row(0, named=True)
+            if any(value for name, value in flags.items() if not name.startswith("escape:")):
+                return None
+            escape = {
+                name.removeprefix("escape:") for name, value in flags.items() if name.startswith("escape:") and value
+            }
+            out = frame.lazy().select(self._conversions(kinds, escape)).collect()
+        except (pl.exceptions.PolarsError, pl.exceptions.PanicException):  # e.g. a cast polars refuses
+            return None
+        buffer = io.BytesIO()
+        out.write_csv(
+            buffer, include_header=False, separator="\t", quote_style="never", null_value="\\N",
+            datetime_format="%Y-%m-%d %H:%M:%S%.f",
+        )
+        return buffer.getvalue(), out.height
+
+    def _read(self, chunk: bytes) -> pl.DataFrame | None:
+        """The chunk as a frame typed for conversion; None if it is not JSON Lines of such values."""
+        source = {"float": pl.Float64, "epoch": pl.Int64, "text": pl.String}
+        with self._lock:
+            if self._int_sources is None:
+                try:
+                    sample = io.BytesIO(chunk[: 64 * 1024].rsplit(b"\n", 1)[0])
+                    inferred = pl.read_ndjson(sample, infer_schema_length=None).schema
+                except (pl.exceptions.PolarsError, pl.exceptions.PanicException):
+                    inferred = {}
+                self._int_sources = {
+                    key: pl.Int64 if inferred.get(key) == pl.Int64 else pl.String
+                    for key, kind in zip(self.keys, self.kinds, strict=True) if kind == "int"
+                }
+        pairs = zip(self.keys, self.kinds, strict=True)
+        schema = {key: self._int_sources.get(key) or source[kind] for key, kind in pairs}
+        attempts = [schema]
+        if pl.Int64 in self._int_sources.values():
+            attempts.append({**schema, **dict.fromkeys(self._int_sources, pl.String)})
+        for attempt in attempts:
+            try:
+                return pl.read_ndjson(io.BytesIO(chunk), schema=attempt)
+            except (pl.exceptions.PolarsError, pl.exceptions.PanicException):
+                continue
+        return None
+
+    def _checks(self, kinds: dict[str, tuple[str, pl.DataType]], escapes: bool) -> list[pl.Expr]:
+        """One boolean per test a chunk must pass (all False), and per text column whether it needs escapes."""
+        checks = []
+        for column, key in zip(self.columns, self.keys, strict=True):
+            kind, dtype = kinds[key]
+            value = pl.col(key)
+            if kind == "int":
+                limit = INT_RANGES[_base(column)]
+                if dtype == pl.String:
+                    # Redshift loads an empty string into a number column as NULL.
+                    bad = (value != "") & ~value.str.contains(r"^[+-]?[0-9]{1,18}$")
+                    checks.append(bad.any().alias(f"digits:{key}"))
+                    value = _empty_to_null(value).cast(pl.Int64, strict=False)
+                checks.append(((value < -limit) | (value >= limit)).any().alias(f"range:{key}"))
+            elif kind == "epoch":
+                scale = 1000 if self.spec.timeformat == "epochmillisecs" else 1
+                # Between 1900 and 2200: well inside what both paths can represent.
+                checks.append(
+                    ((value < -2_208_988_800 * scale) | (value > 7_258_118_400 * scale)).any().alias(f"range:{key}")
+                )
+            elif kind == "text":
+                checks.append(value.str.contains(_NOT_A_JSON_STRING).any().alias(f"json:{key}"))
+                if column.length is not None:
+                    checks.append((value.str.len_bytes().max() > column.length).alias(f"length:{key}"))
+                if escapes:
+                    checks.append(value.str.contains("\x00", literal=True).any().alias(f"nul:{key}"))
+                    checks.append(value.str.contains(r"[\\\n\r\t]").any().alias(f"escape:{key}"))
+                if self.spec.empty_as_null:
+                    value = _empty_to_null(value)
+            if column.not_null:
+                checks.append(value.is_null().any().alias(f"null:{key}"))
+        return [c.fill_null(False) for c in checks]
+
+    def _conversions(self, kinds: dict[str, tuple[str, pl.DataType]], escape: set[str]) -> list[pl.Expr]:
+        out = []
+        for column, key in zip(self.columns, self.keys, strict=True):
+            kind, dtype = kinds[key]
+            value = pl.col(key)
+            if kind == "int" and dtype == pl.String:
+                value = _empty_to_null(value).cast(pl.Int64)
+            elif kind == "epoch":
+                value = pl.from_epoch(value, time_unit="ms" if self.spec.timeformat == "epochmillisecs" else "s")
+            elif kind == "text":
+                if self.spec.empty_as_null:
+                    value = _empty_to_null(value)
+                if key in escape:
+                    for char, escaped in _TEXT_ESCAPES:
+                        value = value.str.replace_all(char, escaped, literal=True)
+            out.append(value.alias(column.name))
+        return out

@@ -1,0 +1,174 @@
+"""The objects a COPY reads, fetched from S3 as Redshift's reader would: the manifest's entries or a
+prefix's keys, read ahead in parallel, decompressed, and cut into pieces of whole lines."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import io
+import json
+import re
+import zlib
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
+from typing import IO, Any, NamedTuple
+
+from botocore.exceptions import ClientError
+
+from core.copy_statement import CopySpec
+from core.load_errors import CopyError
+from local.copy.tuning import CopyTuning
+
+# The standard library's streaming readers, which decompress only as much as is read and, like
+# gzip.decompress and bz2.decompress, read files of several members.
+_DECOMPRESSING: dict[str, Callable[[IO[bytes]], IO[bytes]]] = {
+    "GZIP": lambda raw: gzip.GzipFile(fileobj=raw),
+    "BZIP2": bz2.BZ2File,
+}
+
+
+class Source(NamedTuple):
+    """One object a COPY reads; `size` is 0 when neither the manifest nor the listing gave it."""
+
+    url: str
+    mandatory: bool
+    size: int
+
+
+def split_s3_url(url: str) -> tuple[str, str]:
+    match = re.match(r"s3://([^/]+)/?(.*)$", url)
+    if not match:
+        raise CopyError(f"{url!r} is not an s3:// URL")
+    return match.group(1), match.group(2)
+
+
+def line_pieces(blocks: Iterable[bytes], size: int) -> Iterator[bytes]:
+    """The bytes of `blocks` again, in pieces of about `size` bytes that end at line ends (the last
+    one may not)."""
+    buffer, start = b"", 0
+    for block in blocks:
+        buffer, start = buffer[start:] + block, 0
+        while len(buffer) - start >= size:
+            end = buffer.find(b"\n", start + size - 1)
+            if end == -1:
+                break
+            yield buffer[start:end + 1]
+            start = end + 1
+    if start < len(buffer):
+        yield buffer[start:]
+
+
+def _close_stream(future: Future[IO[bytes] | None]) -> None:
+    if not future.cancelled() and future.exception() is None and (stream := future.result()) is not None:
+        stream.close()
+
+
+class S3Reader:
+    """Reads a COPY's objects from S3 with the boto3 client `s3`."""
+
+    def __init__(self, s3: Any, tuning: CopyTuning) -> None:
+        self.s3 = s3
+        self.tuning = tuning
+
+    def open(self, url: str) -> IO[bytes] | None:
+        """The object as a stream to read and close, or None if it does not exist: read whole
+        here up to `tuning.whole_bytes`, else left open for the caller to read as it goes."""
+        bucket, key = split_s3_url(url)
+        try:
+            response = self.s3.get_object(Bucket=bucket, Key=key)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in ("NoSuchKey", "404", "NoSuchBucket"):
+                return None
+            raise
+        body = response["Body"]
+        if response["ContentLength"] > self.tuning.whole_bytes:
+            return body
+        with closing(body):
+            return io.BytesIO(body.read())
+
+    def get(self, url: str) -> bytes | None:
+        """The whole object, or None if it does not exist."""
+        stream = self.open(url)
+        if stream is None:
+            return None
+        with closing(stream):
+            return stream.read()
+
+    def objects(self, spec: CopySpec) -> list[Source]:
+        """Every object the COPY reads: the manifest's entries, or the keys under its prefix."""
+        if spec.manifest:
+            body = self.get(spec.source)
+            if body is None:
+                raise CopyError(f"manifest {spec.source} does not exist")
+            try:
+                entries = json.loads(body)["entries"]
+                objects = [
+                    Source(
+                        e["url"], bool(e.get("mandatory", False)), int((e.get("meta") or {}).get("content_length", 0))
+                    )
+                    for e in entries
+                ]
+            except (ValueError, KeyError, TypeError, AttributeError):
+                example = '{"entries": [{"url": "s3://...", "mandatory": true}]}'
+                raise CopyError(f"manifest {spec.source} must be JSON like {example}") from None
+            if not objects:
+                raise CopyError(f"manifest {spec.source} lists no files")
+            return objects
+        bucket, prefix = split_s3_url(spec.source)
+        objects = [
+            Source(f"s3://{bucket}/{item['Key']}", True, int(item["Size"]))
+            for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+            for item in page.get("Contents", [])
+        ]
+        if not objects:
+            raise CopyError(f"the S3 prefix {spec.source} matches no objects; check the bucket and prefix")
+        return objects
+
+    def fetch(self, objects: list[Source]) -> Iterator[tuple[str, IO[bytes]]]:
+        """Objects' streams in manifest/listing order, with at most `tuning.prefetch` GETs and, as
+        far as sizes are known, `tuning.prefetch_bytes` in flight (one object at least, whatever
+        its size): moto's server holds a whole object while it is read. The caller closes each stream."""
+        limit, limit_bytes = self.tuning.prefetch, self.tuning.prefetch_bytes
+        with ThreadPoolExecutor(max_workers=limit) as pool:
+            window: deque[tuple[Source, Future[IO[bytes] | None]]] = deque()
+            try:
+                held = 0
+                for source in objects:
+                    while window and (len(window) >= limit or held + source.size > limit_bytes):
+                        done, future = window.popleft()
+                        held -= done.size
+                        yield from self._arrived(done, future)
+                    window.append((source, pool.submit(self.open, source.url)))
+                    held += source.size
+                while window:
+                    yield from self._arrived(*window.popleft())
+            finally:
+                for _, ahead in window:  # fetched ahead of a failure: never to be read
+                    ahead.add_done_callback(_close_stream)
+
+    @staticmethod
+    def _arrived(source: Source, future: Future[IO[bytes] | None]) -> Iterator[tuple[str, IO[bytes]]]:
+        stream = future.result()
+        if stream is not None:
+            yield source.url, stream
+        elif source.mandatory:
+            raise CopyError(f"mandatory file {source.url} listed in the manifest does not exist")
+
+    def pieces(self, url: str, stream: IO[bytes], compression: str | None) -> Iterator[bytes]:
+        """The object's bytes, decompressed for GZIP or BZIP2, in pieces of whole lines."""
+        return line_pieces(self._blocks(url, stream, compression), self.tuning.chunk_bytes)
+
+    def _blocks(self, url: str, stream: IO[bytes], compression: str | None) -> Iterator[bytes]:
+        reader = _DECOMPRESSING[compression](stream) if compression else stream
+        # A decompressor's errors are the data's; the stream's own read errors are retried as usual.
+        corrupt = (OSError, EOFError, zlib.error) if compression else ()
+        while True:
+            try:
+                block = reader.read(self.tuning.chunk_bytes)
+            except corrupt as exc:
+                raise CopyError(f"cannot read {url}: {exc}") from None
+            if not block:
+                return
+            yield block

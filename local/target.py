@@ -1,0 +1,59 @@
+"""The local target: the same provisioning code against moto, and an embedded PostgreSQL behind every cluster."""
+
+from __future__ import annotations
+
+import logging
+
+import psycopg
+from prefect_aws import AwsCredentials
+from pydantic import SecretStr
+
+from core import aws
+from core.settings import Settings
+from core.target import Endpoint, Target
+from core.warehouse import Dsn
+from local.copy.tuning import CopyTuning
+from local.engine import LocalEngine
+from local.twin import LocalTwin, data_files
+
+logger = logging.getLogger(__name__)
+
+
+class LocalTarget(Target):
+    """moto's server for the AWS APIs and an embedded PostgreSQL behind every cluster."""
+
+    name = "local"
+    poll_seconds = 0.2
+
+    def __init__(self, settings: Settings, copy_tuning: CopyTuning | None = None) -> None:
+        self.twin = LocalTwin(settings.state_dir, settings.region)
+        # moto accepts any keys; these are not secrets and never reach AWS.
+        creds = AwsCredentials(aws_access_key_id="local", aws_secret_access_key="local")
+        creds = aws.configure(creds, settings.region, endpoint_url=self.twin.endpoint_url)
+        super().__init__(settings, creds, LocalEngine(lambda: self.client("s3"), copy_tuning))
+
+    def prepare_sources(self) -> None:
+        s = self.settings
+        files = data_files(s.data_dir, (s.song_prefix, s.log_prefix), (s.log_jsonpaths_key,))
+        count = self.twin.fill_bucket(s.source_bucket, s.region, files)
+        logger.info("Local S3 at %s holds %d objects from %s", self.twin.endpoint_url, count, s.data_dir)
+
+    def dsn(self, endpoint: Endpoint, password: SecretStr) -> Dsn:
+        s = self.settings
+        backing = self.twin.back_cluster(s.cluster_id, s.master_user, password.get_secret_value())
+        return Dsn(password=password, connect_timeout_s=s.connect_timeout_s, **backing)
+
+    def caller_cidr(self) -> str:
+        return "127.0.0.1/32"
+
+    def superuser(self, dbname: str = "postgres") -> psycopg.Connection:
+        """An autocommit connection to the embedded PostgreSQL as its superuser (the benchmark's references)."""
+        return self.twin.superuser(dbname)
+
+    def forget_cluster(self, cluster_id: str) -> None:
+        # The local warehouse persists across runs, like a reused cluster, until asked to wipe it.
+        if self.settings.wipe_warehouse:
+            self.twin.drop_cluster_database(cluster_id)
+
+    def close(self, keep_warehouse: bool = False) -> None:
+        self.twin.stop(keep_postgres=keep_warehouse)

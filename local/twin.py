@@ -1,0 +1,142 @@
+"""The local twin's running parts: moto's server for the AWS APIs, an embedded PostgreSQL behind every
+cluster, and the source bucket filled from a data folder."""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import threading
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from local.engine import install_system_objects
+from local.moto_server import MotoServer
+from local.postgres import start_postgres
+
+logger = logging.getLogger(__name__)
+
+# mallopt's parameter numbers, from glibc's malloc.h.
+_M_ARENA_MAX, _M_MMAP_THRESHOLD = -8, -3
+
+
+class LocalTwin:
+    """moto's server on a free loopback port plus an embedded PostgreSQL backing its clusters."""
+
+    def __init__(self, state_dir: Path, region: str) -> None:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        _fewer_malloc_arenas()
+        # One access-log line per S3 request would drown the run's own log.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        self._moto = MotoServer()
+        self.endpoint_url = self._moto.endpoint_url
+        # moto imports a service on its first request, about 2 s for EC2: do it while data is filled.
+        threading.Thread(target=_warm_up, args=(region,), daemon=True).start()
+        try:
+            self._postgres = start_postgres(state_dir / "pgdata")
+        except BaseException:
+            self._moto.stop()
+            raise
+
+    def back_cluster(self, cluster_id: str, user: str, password: str) -> dict[str, Any]:
+        """Give a Redshift cluster its database and master user; return how to connect to it.
+
+        Each cluster is one PostgreSQL database named after it.
+        """
+        with self.superuser() as conn:
+            role_exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (user,)).fetchone()
+            verb = "ALTER" if role_exists else "CREATE"
+            conn.execute(
+                sql.SQL(verb + " ROLE {} LOGIN PASSWORD {}").format(sql.Identifier(user), sql.Literal(password))
+            )
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (cluster_id,)).fetchone():
+                conn.execute(
+                    sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(cluster_id), sql.Identifier(user))
+                )
+                # Redshift sizes query memory itself; PostgreSQL's 4 MB default spills the
+                # transforms' sorts and hashes to disk from about 100k events on.
+                conn.execute(sql.SQL("ALTER DATABASE {} SET work_mem = '128MB'").format(sql.Identifier(cluster_id)))
+        with self.superuser(cluster_id) as conn:
+            conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(user)))
+            install_system_objects(conn)
+        dsn = self._postgres.superuser_dsn()
+        return {"host": dsn["host"], "port": int(dsn.get("port") or 5432), "dbname": cluster_id, "user": user}
+
+    def fill_bucket(self, bucket: str, region: str, files: Iterable[tuple[Path, str]]) -> int:
+        """Put (file, key) pairs into `bucket` through moto's S3 backend in this process.
+
+        This stands in for data that is in S3 already, so it is set up rather than transferred:
+        over HTTP each small object costs milliseconds (see bench/README.md), here microseconds.
+        Everything the pipeline itself reads still goes through moto's S3 API. One file is in
+        memory at a time; moto spills objects over 5 MB to temporary files.
+        """
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.s3.exceptions import BucketAlreadyExists
+        from moto.s3.models import s3_backends
+
+        backend = s3_backends[DEFAULT_ACCOUNT_ID]["aws"]
+        try:
+            backend.create_bucket(bucket, region)
+        except BucketAlreadyExists:
+            pass
+        count = 0
+        for path, key in files:
+            backend.put_object(bucket, key, path.read_bytes())
+            count += 1
+        return count
+
+    def drop_cluster_database(self, cluster_id: str) -> None:
+        with self.superuser() as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(cluster_id)))
+
+    def superuser(self, dbname: str = "postgres") -> psycopg.Connection:
+        """An autocommit connection as the server's superuser: setup, and the benchmark's references."""
+        return psycopg.connect(**{**self._postgres.superuser_dsn(), "dbname": dbname}, autocommit=True)
+
+    def stop(self, keep_postgres: bool = False) -> None:
+        """Stop moto's server and, unless asked to keep it for querying, PostgreSQL."""
+        self._moto.stop()
+        if keep_postgres:
+            self._postgres.detach()
+        else:
+            self._postgres.stop()
+
+
+def _fewer_malloc_arenas() -> None:
+    """Keep freed object bodies from inflating the process.
+
+    moto's server answers each request on a new thread, and glibc gives threads malloc arenas of
+    their own (up to 8 per core) whose freed memory stays mapped: bench measured 2.8 GB peak RSS at
+    1M events and 5k song files. Two arenas, and bodies of 1 MB or more in their own mappings
+    (returned to the system when freed), keep it flat.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return  # not glibc: nothing to tune
+    libc.mallopt(_M_ARENA_MAX, 2)
+    libc.mallopt(_M_MMAP_THRESHOLD, 1024 * 1024)
+
+
+def _warm_up(region: str) -> None:
+    from moto.backends import get_backend
+    from moto.core import DEFAULT_ACCOUNT_ID
+
+    for service in ("ec2", "redshift"):
+        get_backend(service)[DEFAULT_ACCOUNT_ID][region]
+
+
+def iter_data_files(data_dir: Path, prefixes: tuple[str, ...]) -> Iterator[tuple[Path, str]]:
+    """(file, S3 key) for every file under the given prefixes of `data_dir`."""
+    for prefix in prefixes:
+        for path in sorted((data_dir / prefix).rglob("*")):
+            if path.is_file():
+                yield path, path.relative_to(data_dir).as_posix()
+
+
+def data_files(data_dir: Path, prefixes: tuple[str, ...], extra: tuple[str, ...]) -> list[tuple[Path, str]]:
+    """(file, S3 key) for the files under `prefixes` of `data_dir`, and the `extra` keys that exist."""
+    return list(iter_data_files(data_dir, prefixes)) + [(data_dir / k, k) for k in extra if (data_dir / k).is_file()]

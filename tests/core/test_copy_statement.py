@@ -1,0 +1,57 @@
+"""core.copy_statement: the Redshift COPY statement as both engines read it."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.copy_statement import parse_copy
+from core.load_errors import CopyError
+
+
+def test_parse_copy_keywords_in_any_case() -> None:
+    """Lower-case keywords, optional AS, and ignored flags with ON/OFF all parse."""
+    spec = parse_copy(
+        "copy t from 's3://b/p' iam_role 'arn:x' format as json 'auto' maxerror as 3"
+        " timeformat 'epochmillisecs' region 'us-west-2' compupdate off statupdate off"
+    )
+    assert (spec.table, spec.source, spec.iam_role, spec.json) == ("t", "s3://b/p", "arn:x", "auto")
+    assert (spec.max_errors, spec.timeformat, spec.region) == (3, "epochmillisecs", "us-west-2")
+    assert spec.columns == [] and not spec.manifest and spec.compression is None
+
+
+def test_parse_copy_mixed_case_and_trailing_semicolon() -> None:
+    """Upper/mixed case, TIMEFORMAT AS with an upper-case value, and a final ';'."""
+    spec = parse_copy(
+        "CoPy staging_events FROM 's3://b/log_data' IAM_ROLE 'arn:y' REGION AS 'eu-west-1'"
+        " FORMAT AS JSON 's3://b/paths.json' TIMEFORMAT AS 'EPOCHSECS' MAXERROR 0;"
+    )
+    assert (spec.table, spec.json, spec.region, spec.timeformat, spec.max_errors) == (
+        "staging_events", "s3://b/paths.json", "eu-west-1", "epochsecs", 0,
+    )  # fmt: skip
+
+
+def test_parse_copy_column_list_manifest_and_compression() -> None:
+    """A column list, MANIFEST, GZIP / BZIP2 and the conversion flags are recorded."""
+    spec = parse_copy(
+        "COPY t (a, \"b\", c) FROM 's3://b/m.manifest' JSON 'auto ignorecase' MANIFEST GZIP"
+        " TRUNCATECOLUMNS BLANKSASNULL EMPTYASNULL"
+    )
+    assert spec.columns == ["a", "b", "c"]
+    assert spec.json == "auto ignorecase"
+    assert spec.manifest and spec.compression == "GZIP"
+    assert spec.truncate_columns and spec.blanks_as_null and spec.empty_as_null
+    assert parse_copy("copy t from 's3://b/p' bzip2").compression == "BZIP2"
+
+
+def test_parse_copy_unknown_option_names_it() -> None:
+    """An option the local engine does not honour is an error that names the option."""
+    with pytest.raises(CopyError, match="ACCEPTINVCHARS"):
+        parse_copy("COPY t FROM 's3://b/p' FORMAT AS JSON 'auto' acceptinvchars")
+
+
+def test_parse_copy_rejects_unsupported_timeformat_and_format() -> None:
+    """Only JSON input and the epoch/auto TIMEFORMATs are supported."""
+    with pytest.raises(CopyError, match="TIMEFORMAT"):
+        parse_copy("COPY t FROM 's3://b/p' TIMEFORMAT 'YYYY-MM-DD HH:MI:SS'")
+    with pytest.raises(CopyError, match="JSON"):
+        parse_copy("COPY t FROM 's3://b/p' FORMAT AS CSV")

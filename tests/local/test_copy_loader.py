@@ -1,0 +1,119 @@
+"""local.copy.loader: a COPY is one transaction; what it rejects lands in stl_load_errors, read back as on
+Redshift."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+import pytest
+
+from core.load_errors import LoadError, last_copy_errors, with_rejections
+from tests.local.copying import BUCKET, copy, jsonl, load_errors, put, rows
+
+
+@pytest.mark.parametrize(
+    ("bad_line", "column", "code"),
+    [
+        ('{"id": "abc", "name": "b"}', "id", 1207),
+        (f'{{"id": {2**40}, "name": "b"}}', "id", 1216),
+        ('{"id": 2, "name": "far too long"}', "name", 1204),
+        ('{"id": 2}', "name", 1213),
+        ('{"id": 2, "name": }', None, 1216),
+    ],
+    ids=["text-into-int", "int-overflow", "varchar-too-long", "null-into-not-null", "malformed-json"],
+)
+def test_load_error_rolls_back(
+    bucket: Any, pg: psycopg.Connection, bad_line: str, column: str | None, code: int
+) -> None:
+    """With MAXERROR 0 one bad record fails the COPY, names url/line/column, and loads nothing."""
+    url = put(bucket, "in/a.json", '{"id": 1, "name": "a"}\n' + bad_line + '\n{"id": 3, "name": "c"}\n')
+    pg.execute("CREATE TABLE t (id INTEGER, name VARCHAR(8) NOT NULL)")
+    pg.execute("INSERT INTO t VALUES (0, 'pre')")
+    with pytest.raises(LoadError) as info:
+        copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/in/' JSON 'auto' MAXERROR 0")
+    message = str(info.value)
+    assert f"{url} line 2" in message
+    if column:
+        assert f"column {column}" in message
+    else:
+        assert "column" not in message.split(url, 1)[1].split(":", 1)[0]
+    assert rows(pg) == [(0, "pre")]
+    # The rejection is kept outside the rolled-back transaction.
+    [error] = load_errors(pg)
+    assert (error["tbl"], error["filename"], error["line_number"]) == ("t", url, 2)
+    assert error["colname"] == (column or "")
+    assert error["err_code"] == code
+    # Exact equality for malformed records is test_malformed_raw_line_has_no_newline.
+    assert error["raw_line"].rstrip("\n") == bad_line
+
+
+def test_maxerror_rejects_within_budget(bucket: Any, pg: psycopg.Connection) -> None:
+    """MAXERROR 1: the good rows load and the bad pretty-printed record lands in stl_load_errors."""
+    bad = '{\n  "id": "x",\n  "name": "b"\n}'
+    url = put(bucket, "in/a.json", '{"id": 1, "name": "a"}\n' + bad + '\n{"id": 3, "name": "c"}\n')
+    pg.execute("CREATE TABLE t (id INTEGER, name VARCHAR(8))")
+    result = copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/in/' FORMAT AS JSON 'auto' MAXERROR 1")
+    assert result.rows == 2 and len(result.errors) == 1
+    assert rows(pg) == [(1, "a"), (3, "c")]
+    [error] = load_errors(pg)
+    assert error["tbl"] == "t"
+    assert error["filename"] == url
+    assert error["line_number"] == 5  # the object spans lines 2-5: its last line
+    assert error["colname"] == "id"
+    assert "Invalid digit" in error["err_reason"] and "'x'" in error["err_reason"]
+    assert error["raw_line"] == bad
+    assert error["raw_field_value"] == "x"
+
+
+def test_maxerror_exceeded_counts_all_files(bucket: Any, pg: psycopg.Connection) -> None:
+    """Errors add up across objects: two bad records in two files exceed MAXERROR 1."""
+    put(bucket, "in/a.json", jsonl({"id": 1}, {"id": "bad-a"}))
+    put(bucket, "in/b.json", jsonl({"id": "bad-b"}, {"id": 4}))
+    pg.execute("CREATE TABLE t (id INTEGER)")
+    with pytest.raises(LoadError, match="rejected 2 record") as info:
+        copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/in/' JSON 'auto' MAXERROR 1")
+    assert [e.filename for e in info.value.errors] == [f"s3://{BUCKET}/in/a.json", f"s3://{BUCKET}/in/b.json"]
+    assert rows(pg) == []
+    assert [e["line_number"] for e in load_errors(pg)] == [2, 1]
+
+
+def test_pg_last_copy_id_finds_this_sessions_rejections(bucket: Any, pg: psycopg.Connection) -> None:
+    """The AWS target's stl_load_errors query, run on the local engine's copy of the table."""
+    put(bucket, "in/a.json", jsonl({"id": 1}, {"id": "x"}, {"id": 3}))
+    pg.execute("CREATE TABLE t (id INTEGER)")
+    assert pg.execute("SELECT pg_last_copy_id()").fetchone() == (-1,)
+    first = copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/in/' JSON 'auto' MAXERROR 1")
+    assert last_copy_errors(pg, "t") == first.errors
+    second = copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/in/' JSON 'auto' MAXERROR 5")
+    assert [e.describe() for e in last_copy_errors(pg, "t")] == [e.describe() for e in second.errors]
+    assert len(load_errors(pg)) == 2  # one per COPY; the query picks the latest
+
+
+def test_a_failed_copy_is_explained_from_stl_load_errors_after_rollback(bucket: Any, pg: psycopg.Connection) -> None:
+    """After a failed COPY, the session reads its rejections from stl_load_errors, as on Redshift."""
+    url = put(bucket, "in/a.json", jsonl({"id": 1}, {"id": "x"}))
+    pg.execute("CREATE TABLE t (id INTEGER)")
+    with pytest.raises(LoadError) as info:
+        copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/in/' JSON 'auto'")
+    bare = LoadError("t", [], 0)  # what Redshift's "Load into table 't' failed" becomes
+    explained = with_rejections(pg, bare)
+    assert explained.errors == info.value.errors
+    assert f"{url} line 2, column id" in str(explained)
+    assert "more than MAXERROR 0" in str(explained)
+
+
+def test_schema_qualified_table(bucket: Any, pg: psycopg.Connection) -> None:
+    """COPY public.t loads into t, as on Redshift."""
+    put(bucket, "in/a.json", jsonl({"id": 1}))
+    pg.execute("CREATE TABLE t (id INTEGER)")
+    copy(pg, bucket, f"COPY public.t FROM 's3://{BUCKET}/in/' JSON 'auto'")
+    assert rows(pg) == [(1,)]
+
+
+def test_unquoted_identifiers_fold_to_lower_case(bucket: Any, pg: psycopg.Connection) -> None:
+    """Unquoted table and column names in COPY are case-insensitive."""
+    put(bucket, "in/a.json", jsonl({"id": 1, "name": "a"}))
+    pg.execute("CREATE TABLE t (id INTEGER, name VARCHAR(8))")
+    copy(pg, bucket, f"COPY t (ID, Name) FROM 's3://{BUCKET}/in/' JSON 'auto'")
+    assert rows(pg) == [(1, "a")]
