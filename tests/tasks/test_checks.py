@@ -1,0 +1,67 @@
+"""tasks.checks: each kind of check, run on the real PostgreSQL, passes on good rows and names bad ones."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from core.warehouse import Session
+from local.engine import LocalEngine
+from tasks.checks import CHECKS, AcceptedValues, ForeignKey, NotNull, RowCount, Unique
+
+
+@pytest.fixture
+def session(pg: psycopg.Connection) -> Session:
+    pg.execute("CREATE TABLE parent (id INTEGER, label VARCHAR(8))")
+    pg.execute("CREATE TABLE child (id INTEGER, parent_id INTEGER)")
+    pg.execute("INSERT INTO parent VALUES (1, 'free'), (2, 'paid')")
+    pg.execute("INSERT INTO child VALUES (10, 1), (11, 2), (12, NULL)")
+    return Session(pg, LocalEngine(lambda: None))
+
+
+def test_good_rows_pass_every_kind(session: Session) -> None:
+    checks = [
+        RowCount("child"),
+        RowCount("child", "SELECT COUNT(*) + 1 FROM parent"),
+        Unique("parent", "id"),
+        NotNull("parent", "label"),
+        AcceptedValues("parent", "label", ("free", "paid")),
+        ForeignKey("child", "parent_id", "parent", "id"),
+    ]
+    results = [c.run(session) for c in checks]
+    assert [r.passed for r in results] == [True] * len(checks), results
+    assert results[1].detail == "3 rows, expected 3"
+
+
+def test_bad_rows_fail_and_are_counted(session: Session, pg: psycopg.Connection) -> None:
+    pg.execute("INSERT INTO parent VALUES (2, NULL), (3, 'gold')")
+    pg.execute("INSERT INTO child VALUES (13, 99)")
+    results = {
+        r.name: r
+        for r in (
+            Unique("parent", "id").run(session),
+            NotNull("parent", "label").run(session),
+            AcceptedValues("parent", "label", ("free", "paid")).run(session),
+            ForeignKey("child", "parent_id", "parent", "id").run(session),
+            RowCount("child", "SELECT COUNT(DISTINCT id) FROM parent").run(session),
+        )
+    }
+    assert not any(r.passed for r in results.values())
+    assert results["unique:parent.id"].detail == "1 duplicated values"
+    assert results["not_null:parent.label"].detail == "1 nulls"
+    # NULL is neither accepted nor rejected by NOT IN: only 'gold' counts.
+    assert results["accepted_values:parent.label"].detail == "1 rows outside free, paid"
+    assert results["foreign_key:child.parent_id->parent"].detail == "1 orphans"
+    assert results["row_count:child"].detail == "4 rows, expected 3"
+
+
+def test_an_empty_table_fails_its_row_count(pg: psycopg.Connection) -> None:
+    pg.execute("CREATE TABLE empty (id INTEGER)")
+    session = Session(pg, LocalEngine(lambda: None))
+    assert not RowCount("empty").run(session).passed
+    assert not RowCount("empty", "SELECT 0").run(session).passed
+
+
+def test_every_table_of_the_star_schema_and_staging_is_checked() -> None:
+    assert set(CHECKS) == {"staging_events", "staging_songs", "songplays", "users", "songs", "artists", "time"}
+    assert all(any(isinstance(c, RowCount) for c in checks) for checks in CHECKS.values())

@@ -1,0 +1,36 @@
+"""The layout's contract: the AWS path never loads the local twin (package `local`)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+PROBE = """
+import sys
+from core.settings import Settings
+from flows.sparkify import sparkify_etl
+from flows.targets import open_target
+target = open_target(Settings(target=sys.argv[1]))
+print(sorted({m.split('.')[0] for m in sys.modules if m == 'local' or m.startswith('local.')}))
+target.close()
+"""
+
+
+def loaded_local_packages(target: str, state: Path) -> str:
+    """The `local` packages a fresh interpreter has loaded once it built the target and imported the flow."""
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": "AKIATESTKEYID0000000", "AWS_SECRET_ACCESS_KEY": "not-a-secret",
+           "SPARKIFY_STATE_DIR": str(state)}
+    done = subprocess.run([sys.executable, "-c", PROBE, target], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_the_aws_path_never_imports_the_local_twin(tmp_path: Path) -> None:
+    assert loaded_local_packages("aws", tmp_path) == "[]"
+
+
+def test_the_local_path_does(tmp_path: Path) -> None:
+    """The probe can see the package when it is loaded."""
+    assert loaded_local_packages("local", tmp_path) == "['local']"
