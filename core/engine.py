@@ -3,20 +3,24 @@ engine (the AWS target's) sends it as written; the local twin brings its own (`l
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 import psycopg
 
-from core.copy_statement import is_copy, parse_copy
 from core.load_errors import CopyResult, LoadError, last_copy_errors
+from core.redshift_sql import parse_copy
 
 
 class Engine(Protocol):
-    """Runs one Redshift SQL statement; a COPY returns what it loaded and rejected."""
+    """Runs Redshift SQL on a warehouse connection."""
 
     name: str
 
-    def execute(self, conn: psycopg.Connection, statement: str) -> CopyResult | None: ...
+    def execute(self, conn: psycopg.Connection, statement: str) -> CopyResult | None:
+        """Run one statement of a script; a COPY returns what it loaded and rejected."""
+
+    def query(self, conn: psycopg.Connection, statement: str, params: tuple[Any, ...] = ()) -> psycopg.Cursor:
+        """Run one query with bound parameters; the cursor holds its rows."""
 
 
 class RedshiftEngine:
@@ -25,15 +29,18 @@ class RedshiftEngine:
     name = "redshift"
 
     def execute(self, conn: psycopg.Connection, statement: str) -> CopyResult | None:
-        if not is_copy(statement):
+        copy = parse_copy(statement)
+        if copy is None:
             conn.execute(statement)
             return None
-        spec = parse_copy(statement)
         try:
             conn.execute(statement)
         except psycopg.Error as exc:
             # "Load into table 'x' failed. Check 'stl_load_errors' system table for details."
             if "stl_load_errors" in str(exc):
-                raise LoadError(spec.table, [], spec.max_errors) from exc
+                raise LoadError(copy.table, [], int(copy.options.get("MAXERROR", 0))) from exc
             raise
-        return CopyResult(rows=None, files=None, errors=last_copy_errors(conn, spec.table))
+        return CopyResult(rows=None, files=None, errors=last_copy_errors(self, conn, copy.table))
+
+    def query(self, conn: psycopg.Connection, statement: str, params: tuple[Any, ...] = ()) -> psycopg.Cursor:
+        return conn.execute(statement, params)

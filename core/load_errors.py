@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 import psycopg
+
+if TYPE_CHECKING:
+    from core.engine import Engine
 
 
 class CopyError(ValueError):
@@ -61,22 +65,22 @@ class CopyResult:
     errors: list[LoadErrorRecord]
 
 
-# The rejected records of this session's latest COPY, on Redshift and on the local engine alike.
+# The rejected records of this session's latest COPY, on Redshift and on the local engine alike: 100
+# are enough for a summary, and a COPY that rejects more has a problem no list will explain. The limit
+# is a literal: Redshift's drivers fail on a bound parameter in LIMIT (r_ORDER_BY_clause).
 _LAST_COPY_ERRORS = """
 SELECT TRIM(filename), line_number, TRIM(colname), TRIM(type), TRIM(col_length), position,
        TRIM(raw_line), TRIM(raw_field_value), err_code, TRIM(err_reason), starttime
 FROM stl_load_errors
 WHERE query = pg_last_copy_id()
 ORDER BY filename, line_number
-LIMIT %s
+LIMIT 100
 """
-# Enough for a summary; a COPY that rejects more than this has a problem no list will explain.
-MAX_REPORTED_ERRORS = 100
 
 
-def last_copy_errors(conn: psycopg.Connection, table: str) -> list[LoadErrorRecord]:
+def last_copy_errors(engine: Engine, conn: psycopg.Connection, table: str) -> list[LoadErrorRecord]:
     """What this session's latest COPY rejected, from stl_load_errors."""
-    rows = conn.execute(_LAST_COPY_ERRORS, (MAX_REPORTED_ERRORS,)).fetchall()
+    rows = engine.query(conn, _LAST_COPY_ERRORS).fetchall()
     return [
         LoadErrorRecord(
             tbl=table, filename=f, line_number=n, colname=c or "", type=t or "", col_length=cl or "",
@@ -87,10 +91,10 @@ def last_copy_errors(conn: psycopg.Connection, table: str) -> list[LoadErrorReco
     ]
 
 
-def with_rejections(conn: psycopg.Connection, exc: LoadError) -> LoadError:
+def with_rejections(engine: Engine, conn: psycopg.Connection, exc: LoadError) -> LoadError:
     """A failed COPY's error with its rejected records, read from stl_load_errors in the COPY's
     session once its transaction has rolled back (Redshift writes them outside it)."""
     if exc.errors:
         return exc
-    errors = last_copy_errors(conn, exc.table)
+    errors = last_copy_errors(engine, conn, exc.table)
     return LoadError(exc.table, errors, exc.max_errors) if errors else exc

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +14,7 @@ from pydantic import BaseModel, SecretStr
 
 from core.engine import Engine
 from core.load_errors import CopyResult, LoadError, with_rejections
+from core.redshift_sql import StatementRefused, split
 from core.settings import PROJECT_ROOT
 
 SQL_DIR = PROJECT_ROOT / "sql"
@@ -48,41 +48,9 @@ def load_sql(name: str) -> str:
     return path.read_text()
 
 
-_DOLLAR_TAG = re.compile(r"\$(?:[A-Za-z_]\w*)?\$")
-
-
-def split_statements(script: str) -> list[str]:
-    """Split on semicolons outside quotes, $$ bodies and comments; comments are dropped."""
-    statements, current = [], []
-    i = 0
-    while i < len(script):
-        ch = script[i]
-        if ch in ("'", '"'):
-            end = script.find(ch, i + 1)
-            end = len(script) if end == -1 else end + 1
-        elif ch == "$" and (tag := _DOLLAR_TAG.match(script, i)):
-            close = script.find(tag.group(), tag.end())
-            end = len(script) if close == -1 else close + len(tag.group())
-        elif script.startswith("--", i):
-            newline = script.find("\n", i)
-            i = len(script) if newline == -1 else newline
-            continue
-        elif script.startswith("/*", i):
-            close = script.find("*/", i + 2)
-            i = len(script) if close == -1 else close + 2
-            current.append(" ")
-            continue
-        elif ch == ";":
-            statements.append("".join(current))
-            current = []
-            i += 1
-            continue
-        else:
-            end = i + 1
-        current.append(script[i:end])
-        i = end
-    statements.append("".join(current))
-    return [s.strip() for s in statements if s.strip()]
+def bind(script: str, params: dict[str, Any], conn: psycopg.Connection | None = None) -> str:
+    """`script` with its `{placeholders}` bound as SQL literals (as `conn` would quote them, if given)."""
+    return sql.SQL(script).format(**{k: sql.Literal(v) for k, v in params.items()}).as_string(conn)
 
 
 class SqlError(RuntimeError):
@@ -98,26 +66,35 @@ class Session:
 
     def run(self, name: str, **params: Any) -> list[CopyResult]:
         """Run every statement of `sql/<name>.sql`; `{placeholders}` are bound as SQL literals."""
-        script = load_sql(name)
-        if params:
-            script = sql.SQL(script).format(**{k: sql.Literal(v) for k, v in params.items()}).as_string(self.conn)
+        script = bind(load_sql(name), params, self.conn) if params else load_sql(name)
         try:
-            results = [self.engine.execute(self.conn, s) for s in split_statements(script)]
+            results = [self.engine.execute(self.conn, s) for s in split(script)]
         except psycopg.OperationalError:
             raise  # the connection, not the SQL: worth a retry
         except psycopg.Error as exc:
             raise SqlError(f"sql/{name}.sql failed on the warehouse: {exc.diag.message_primary or exc}") from exc
+        except StatementRefused as exc:
+            raise SqlError(f"sql/{name}.sql: {exc}") from exc
         return [r for r in results if r is not None]
 
+    def execute(self, statement: str) -> CopyResult | None:
+        """Run one statement, as a script's are run; a COPY returns what it loaded."""
+        return self.engine.execute(self.conn, statement)
+
     def query(self, statement: str | sql.Composable, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        return self.conn.execute(statement, params).fetchall()
+        return self.cursor(statement, params).fetchall()
 
     def count(self, table: str) -> int:
         return int(self.scalar(sql.SQL("SELECT COUNT(*) FROM {}").format(sql.Identifier(table))))
 
     def scalar(self, statement: str | sql.Composable, params: tuple[Any, ...] = ()) -> Any:
-        row = self.conn.execute(statement, params).fetchone()
+        row = self.cursor(statement, params).fetchone()
         return row[0] if row else None
+
+    def cursor(self, statement: str | sql.Composable, params: tuple[Any, ...] = ()) -> psycopg.Cursor:
+        """A query with bound parameters, run by the engine: the local one checks it against Redshift's rules."""
+        text = statement if isinstance(statement, str) else statement.as_string(self.conn)
+        return self.engine.query(self.conn, text, params)
 
 
 _RETRY_PAUSE_S = 2
@@ -165,6 +142,6 @@ def connect(dsn: Dsn, engine: Engine) -> Iterator[Session]:
             yield Session(conn, engine)
     except LoadError as exc:
         # Redshift says why in stl_load_errors, readable in this session once the COPY rolled back.
-        raise with_rejections(conn, exc) from exc.__cause__
+        raise with_rejections(engine, conn, exc) from exc.__cause__
     finally:
         conn.close()

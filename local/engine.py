@@ -1,5 +1,5 @@
-"""The local engine: Redshift SQL run on the embedded PostgreSQL, with COPY emulated client-side and
-the Redshift system objects that COPY fills."""
+"""The local engine: Redshift SQL run on the embedded PostgreSQL through the Redshift SQL layer
+(`local.redshift`), with COPY emulated client-side and the Redshift system objects COPY fills."""
 
 from __future__ import annotations
 
@@ -8,19 +8,20 @@ from typing import Any
 
 import psycopg
 
-from core.copy_statement import is_copy, parse_copy
-from core.load_errors import CopyResult, LoadError, LoadErrorRecord
-from core.warehouse import split_statements
+from core.load_errors import CopyResult, LoadError, LoadErrorRecord, last_copy_errors
 from local.copy.loader import LocalCopy
+from local.copy.statement import copy_spec
 from local.copy.tuning import CopyTuning
-from local.dialect import to_postgres
+from local.redshift import to_postgres, translate
+from local.redshift.functions import FUNCTIONS_SQL
 
 # The Redshift system objects the COPY path reads, created in every local cluster's database.
 # stl_load_errors keeps Redshift's columns (tbl is the table's id, session the backend's pid);
 # pg_last_copy_id() returns, as on Redshift, the query id of this session's latest COPY or -1.
-SYSTEM_DDL = """
-CREATE SEQUENCE IF NOT EXISTS stl_query_id_seq;
-CREATE TABLE IF NOT EXISTS stl_load_errors (
+# They are PostgreSQL, run as written: the Redshift SQL layer is for the SQL a user or the pipeline sends.
+SYSTEM_DDL = (
+    "CREATE SEQUENCE IF NOT EXISTS stl_query_id_seq",
+    """CREATE TABLE IF NOT EXISTS stl_load_errors (
     query           BIGINT,
     session         INTEGER,
     starttime       TIMESTAMP,
@@ -35,24 +36,27 @@ CREATE TABLE IF NOT EXISTS stl_load_errors (
     raw_field_value TEXT,
     err_code        INTEGER,
     err_reason      TEXT
-);
-CREATE OR REPLACE FUNCTION pg_last_copy_id() RETURNS BIGINT LANGUAGE plpgsql AS $$
+)""",
+    """CREATE OR REPLACE FUNCTION pg_last_copy_id() RETURNS BIGINT LANGUAGE plpgsql AS $$
 BEGIN
     RETURN currval('stl_query_id_seq');
 EXCEPTION WHEN object_not_in_prerequisite_state THEN
     RETURN -1;
-END $$
-"""
+END $$""",
+    FUNCTIONS_SQL,
+)
 
 
 def install_system_objects(conn: psycopg.Connection) -> None:
-    """Give a PostgreSQL database the Redshift system objects the local COPY engine fills."""
-    for statement in split_statements(SYSTEM_DDL):
+    """Give a PostgreSQL database the Redshift system objects the local COPY engine fills, and the
+    Redshift functions PostgreSQL lacks."""
+    for statement in SYSTEM_DDL:
         conn.execute(statement)
 
 
 class LocalEngine:
-    """Runs Redshift SQL on PostgreSQL: DDL rewritten, COPY emulated with objects from `s3()`."""
+    """Runs Redshift SQL on PostgreSQL through the Redshift SQL layer; COPY is emulated with objects
+    read by the client `s3()`."""
 
     name = "postgres"
 
@@ -61,18 +65,24 @@ class LocalEngine:
         self.tuning = tuning or CopyTuning()
 
     def execute(self, conn: psycopg.Connection, statement: str) -> CopyResult | None:
-        if not is_copy(statement):
-            conn.execute(to_postgres(statement))
+        translation = translate(statement)
+        if translation.copy is None:
+            conn.execute(translation.postgres)
             return None
+        spec = copy_spec(translation.copy)
         # nextval is not transactional: the id outlives a failed COPY, as pg_last_copy_id() needs.
         query_id = conn.execute("SELECT nextval('stl_query_id_seq')").fetchone()[0]
         try:
-            result = LocalCopy(self._s3(), self.tuning).run(conn, parse_copy(statement))
+            result = LocalCopy(self._s3(), self.tuning).run(conn, spec)
         except LoadError as exc:
             record_load_errors(conn, query_id, exc.errors)
             raise
         record_load_errors(conn, query_id, result.errors)
-        return result
+        # As on Redshift, what the COPY rejected is read back from stl_load_errors.
+        return CopyResult(result.rows, result.files, last_copy_errors(self, conn, spec.table))
+
+    def query(self, conn: psycopg.Connection, statement: str, params: tuple[Any, ...] = ()) -> psycopg.Cursor:
+        return conn.execute(to_postgres(statement), params)
 
 
 def record_load_errors(conn: psycopg.Connection, query_id: int, errors: list[LoadErrorRecord]) -> None:

@@ -16,6 +16,7 @@ from psycopg import sql
 from local.engine import install_system_objects
 from local.moto_server import MotoServer
 from local.postgres import start_postgres
+from local.redshift.functions import CREATE_DATABASE_OPTIONS, DATABASE_SETTINGS
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +45,8 @@ class LocalTwin:
     def back_cluster(self, cluster_id: str, user: str, password: str) -> dict[str, Any]:
         """Give a Redshift cluster its database and master user; return how to connect to it.
 
-        Each cluster is one PostgreSQL database named after it.
+        Each cluster is one PostgreSQL database named after it, sorting as Redshift does (binary
+        UTF-8) and in UTC, with Redshift's system objects and functions.
         """
         with self.superuser() as conn:
             role_exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (user,)).fetchone()
@@ -52,18 +54,23 @@ class LocalTwin:
             conn.execute(
                 sql.SQL(verb + " ROLE {} LOGIN PASSWORD {}").format(sql.Identifier(user), sql.Literal(password))
             )
-            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (cluster_id,)).fetchone():
-                conn.execute(
-                    sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(cluster_id), sql.Identifier(user))
-                )
+            collation = conn.execute("SELECT datcollate FROM pg_database WHERE datname = %s", (cluster_id,)).fetchone()
+            if collation is not None and collation[0] != "C":
+                # Made before the local database sorted as Redshift does; its rows come from the source.
+                logger.warning("Rebuilding local warehouse %s with Redshift's binary sort order", cluster_id)
+                self.drop_cluster_database(cluster_id)
+                collation = None
+            if collation is None:
+                database, owner = sql.Identifier(cluster_id), sql.Identifier(user)
+                conn.execute(sql.SQL("CREATE DATABASE {} OWNER {} " + CREATE_DATABASE_OPTIONS).format(database, owner))
+                conn.execute(sql.SQL("ALTER DATABASE {} " + DATABASE_SETTINGS).format(database))
                 # Redshift sizes query memory itself; PostgreSQL's 4 MB default spills the
                 # transforms' sorts and hashes to disk from about 100k events on.
-                conn.execute(sql.SQL("ALTER DATABASE {} SET work_mem = '128MB'").format(sql.Identifier(cluster_id)))
+                conn.execute(sql.SQL("ALTER DATABASE {} SET work_mem = '128MB'").format(database))
         with self.superuser(cluster_id) as conn:
             conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(user)))
             install_system_objects(conn)
-        dsn = self._postgres.superuser_dsn()
-        return {"host": dsn["host"], "port": int(dsn.get("port") or 5432), "dbname": cluster_id, "user": user}
+        return self._login(cluster_id, user)
 
     def fill_bucket(self, bucket: str, region: str, files: Iterable[tuple[Path, str]]) -> int:
         """Put (file, key) pairs into `bucket` through moto's S3 backend in this process.
@@ -87,6 +94,17 @@ class LocalTwin:
             backend.put_object(bucket, key, path.read_bytes())
             count += 1
         return count
+
+    def warehouse_dsn(self, cluster_id: str) -> dict[str, Any] | None:
+        """How the superuser connects to the database of `cluster_id`, or None if it has none yet."""
+        with self.superuser() as conn:
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (cluster_id,)).fetchone():
+                return None
+        return self._login(cluster_id, self._postgres.superuser_dsn()["user"])
+
+    def _login(self, dbname: str, user: str) -> dict[str, Any]:
+        dsn = self._postgres.superuser_dsn()
+        return {"host": dsn["host"], "port": int(dsn.get("port") or 5432), "dbname": dbname, "user": user}
 
     def drop_cluster_database(self, cluster_id: str) -> None:
         with self.superuser() as conn:

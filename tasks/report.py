@@ -43,7 +43,7 @@ QUERIES: dict[str, tuple[str, str]] = {
 
 
 def frame(session: Session, query: str) -> pl.DataFrame:
-    cursor = session.conn.execute(query)
+    cursor = session.cursor(query)
     names = [c.name for c in cursor.description or []]
     return pl.DataFrame(cursor.fetchall(), schema=names, orient="row")
 

@@ -21,6 +21,7 @@ from psycopg import sql
 from local.engine import install_system_objects
 from local.moto_server import MotoServer
 from local.postgres import EmbeddedPostgres, start_postgres
+from local.redshift.functions import CREATE_DATABASE_OPTIONS, DATABASE_SETTINGS
 from tests.support import client
 
 
@@ -66,10 +67,11 @@ def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostg
 
 @pytest.fixture
 def pg(postgres: EmbeddedPostgres) -> Iterator[psycopg.Connection]:
-    """An autocommit connection to a fresh database of its own, with a local cluster's system objects."""
+    """An autocommit connection to a fresh database of its own, made as a local cluster's is."""
     name = f"t_{uuid.uuid4().hex[:12]}"
     admin = psycopg.connect(**postgres.superuser_dsn(), autocommit=True)
-    admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    admin.execute(sql.SQL("CREATE DATABASE {} " + CREATE_DATABASE_OPTIONS).format(sql.Identifier(name)))
+    admin.execute(sql.SQL("ALTER DATABASE {} " + DATABASE_SETTINGS).format(sql.Identifier(name)))
     conn = psycopg.connect(**{**postgres.superuser_dsn(), "dbname": name}, autocommit=True)
     install_system_objects(conn)
     yield conn

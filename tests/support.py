@@ -88,3 +88,4 @@ def upload_data_dir(s3: Any, bucket: str, data_dir: Path, prefixes: tuple[str, .
     with ThreadPoolExecutor(16) as pool:
         list(pool.map(lambda item: s3.put_object(Bucket=bucket, Key=item[1], Body=item[0].read_bytes()), files))
     return len(files)
+

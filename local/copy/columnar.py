@@ -16,8 +16,8 @@ import threading
 
 import polars as pl
 
-from core.copy_statement import CopySpec
 from local.copy.convert import INT_RANGES, Column
+from local.copy.statement import CopySpec
 
 # polars reads a JSON true/false into a number column as 1/0 where the row path rejects it.
 _BOOLEAN_VALUE = re.compile(rb":\s*(?:true|false)\b")

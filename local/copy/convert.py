@@ -11,9 +11,9 @@ from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from core.copy_statement import CopySpec
 from core.load_errors import LoadErrorRecord
 from local.copy.records import extract
+from local.copy.statement import CopySpec
 
 # PostgreSQL's integer types and the bound of their ranges, for both the row and the columnar path.
 INT_RANGES = {"smallint": 2**15, "integer": 2**31, "bigint": 2**63}

@@ -17,8 +17,8 @@ from typing import IO, Any, NamedTuple
 
 from botocore.exceptions import ClientError
 
-from core.copy_statement import CopySpec
 from core.load_errors import CopyError
+from local.copy.statement import CopySpec
 from local.copy.tuning import CopyTuning
 
 # The standard library's streaming readers, which decompress only as much as is read and, like

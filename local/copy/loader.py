@@ -18,13 +18,13 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from core.copy_statement import CopySpec
 from core.jsonpaths import parse_jsonpaths_file
 from core.load_errors import CopyError, CopyResult, LoadError, LoadErrorRecord
 from local.copy.columnar import ColumnarLoader
 from local.copy.convert import Column, Reject, make_converter, rejection, to_row
 from local.copy.fetch import S3Reader
 from local.copy.records import iter_records, text_lines
+from local.copy.statement import CopySpec
 from local.copy.tuning import CopyTuning
 
 

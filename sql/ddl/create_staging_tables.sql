@@ -42,7 +42,6 @@ DISTSTYLE EVEN;
 CREATE TABLE IF NOT EXISTS etl_state (
     name       VARCHAR(64)  NOT NULL,
     value      VARCHAR(256) NOT NULL,
-    updated_at TIMESTAMP    NOT NULL,
-    PRIMARY KEY (name)
+    updated_at TIMESTAMP    NOT NULL
 )
 DISTSTYLE ALL;

@@ -14,6 +14,8 @@ from local.copy.tuning import CopyTuning
 from local.engine import LocalEngine
 
 BUCKET = "copy-src"
+# Redshift reads S3 as a role named in every COPY; the local engine, with its own client.
+ROLE = "arn:aws:iam::123456789012:role/copy-test"
 
 
 REGION = "us-west-2"
@@ -57,7 +59,7 @@ WIDE = (
 )
 
 
-WIDE_COPY = f"COPY t FROM 's3://{BUCKET}/in/' JSON 'auto' TIMEFORMAT AS 'epochmillisecs' MAXERROR 10"
+WIDE_COPY = f"COPY t FROM 's3://{BUCKET}/in/' IAM_ROLE '{ROLE}' JSON 'auto' TIMEFORMAT AS 'epochmillisecs' MAXERROR 10"
 
 
 def wide(i: int) -> dict[str, Any]:

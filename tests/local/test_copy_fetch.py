@@ -18,7 +18,7 @@ from core.load_errors import CopyError, LoadError
 from local.copy.columnar import ColumnarLoader
 from local.copy.fetch import line_pieces
 from local.copy.tuning import CopyTuning
-from tests.local.copying import BUCKET, WIDE, WIDE_COPY, copy, jsonl, put, rows, wide
+from tests.local.copying import BUCKET, ROLE, WIDE, WIDE_COPY, copy, jsonl, put, rows, wide
 
 
 def test_prefix_reads_every_matching_key(bucket: Any, pg: psycopg.Connection) -> None:
@@ -28,7 +28,7 @@ def test_prefix_reads_every_matching_key(bucket: Any, pg: psycopg.Connection) ->
     put(bucket, "logs/file.json/sub/part.json", jsonl({"id": 3}))
     put(bucket, "logs/other.json", jsonl({"id": 99}))
     pg.execute("CREATE TABLE t (id INTEGER)")
-    result = copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/logs/file.json' JSON 'auto'")
+    result = copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/logs/file.json' IAM_ROLE '{ROLE}' JSON 'auto'")
     assert result.files == 3
     assert rows(pg) == [(1,), (2,), (3,)]
 
@@ -38,7 +38,7 @@ def test_prefix_matching_nothing_is_an_error(bucket: Any, pg: psycopg.Connection
     put(bucket, "logs/a.json", jsonl({"id": 1}))
     pg.execute("CREATE TABLE t (id INTEGER)")
     with pytest.raises(CopyError, match="matches no objects"):
-        copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/nothing/here' JSON 'auto'")
+        copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/nothing/here' IAM_ROLE '{ROLE}' JSON 'auto'")
 
 
 def manifest(s3: Any, entries: list[dict[str, Any]]) -> str:
@@ -52,7 +52,7 @@ def test_manifest_mandatory_missing_entry(bucket: Any, pg: psycopg.Connection) -
     src = manifest(bucket, [{"url": present, "mandatory": True}, {"url": missing, "mandatory": True}])
     pg.execute("CREATE TABLE t (id INTEGER)")
     with pytest.raises(CopyError, match=missing):
-        copy(pg, bucket, f"COPY t FROM '{src}' JSON 'auto' MANIFEST")
+        copy(pg, bucket, f"COPY t FROM '{src}' IAM_ROLE '{ROLE}' JSON 'auto' MANIFEST")
     assert rows(pg) == []
 
 
@@ -68,7 +68,7 @@ def test_manifest_optional_missing_entry_is_skipped(bucket: Any, pg: psycopg.Con
         ],
     )
     pg.execute("CREATE TABLE t (id INTEGER)")
-    copy(pg, bucket, f"COPY t FROM '{src}' JSON 'auto' MANIFEST")
+    copy(pg, bucket, f"COPY t FROM '{src}' IAM_ROLE '{ROLE}' JSON 'auto' MANIFEST")
     assert rows(pg) == [(1,)]
 
 
@@ -78,7 +78,7 @@ def test_manifest_entry_listed_twice_loads_twice(bucket: Any, pg: psycopg.Connec
     second = put(bucket, "songs/b.json", jsonl({"id": 2}))
     src = manifest(bucket, [{"url": first, "mandatory": True}, {"url": second}, {"url": first}])
     pg.execute("CREATE TABLE t (id INTEGER)")
-    result = copy(pg, bucket, f"COPY t FROM '{src}' JSON 'auto' MANIFEST")
+    result = copy(pg, bucket, f"COPY t FROM '{src}' IAM_ROLE '{ROLE}' JSON 'auto' MANIFEST")
     assert result.rows == 3
     assert rows(pg) == [(1,), (1,), (2,)]
 
@@ -89,7 +89,7 @@ def test_manifest_only_listed_files_load(bucket: Any, pg: psycopg.Connection) ->
     put(bucket, "songs/a.json.1", jsonl({"id": 2}))
     src = manifest(bucket, [{"url": listed, "mandatory": True}])
     pg.execute("CREATE TABLE t (id INTEGER)")
-    copy(pg, bucket, f"COPY t FROM '{src}' JSON 'auto' MANIFEST")
+    copy(pg, bucket, f"COPY t FROM '{src}' IAM_ROLE '{ROLE}' JSON 'auto' MANIFEST")
     assert rows(pg) == [(1,)]
 
 
@@ -103,7 +103,7 @@ def test_manifest_without_entries_is_an_error(bucket: Any, pg: psycopg.Connectio
     src = put(bucket, "manifests/load.manifest", body)
     pg.execute("CREATE TABLE t (id INTEGER)")
     with pytest.raises(CopyError, match="manifest"):
-        copy(pg, bucket, f"COPY t FROM '{src}' JSON 'auto' MANIFEST")
+        copy(pg, bucket, f"COPY t FROM '{src}' IAM_ROLE '{ROLE}' JSON 'auto' MANIFEST")
 
 
 @pytest.mark.parametrize(("option", "compress"), [("GZIP", gzip.compress), ("BZIP2", bz2.compress)])
@@ -111,7 +111,7 @@ def test_compressed_objects_load(bucket: Any, pg: psycopg.Connection, option: st
     """GZIP and BZIP2 objects are decompressed before parsing."""
     put(bucket, "in/a.json.gz", compress(jsonl({"id": 1, "name": "a"}, {"id": 2, "name": "b"}).encode()))
     pg.execute("CREATE TABLE t (id INTEGER, name VARCHAR(8))")
-    copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/in/' JSON 'auto' {option}")
+    copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/in/' IAM_ROLE '{ROLE}' JSON 'auto' {option}")
     assert rows(pg) == [(1, "a"), (2, "b")]
 
 
@@ -128,11 +128,11 @@ def test_streamed_members_load_and_a_cut_one_is_an_error(
     whole = b"".join(compress(half) for half in halves)
     put(bucket, "in/a.json.cmp", whole + padding)
     pg.execute("CREATE TABLE t (id INTEGER)")
-    copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/in/' JSON 'auto' {option}", tuning)
+    copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/in/' IAM_ROLE '{ROLE}' JSON 'auto' {option}", tuning)
     assert rows(pg) == [(i,) for i in range(6000)]
     url = put(bucket, "in/a.json.cmp", whole[:-8])
     with pytest.raises(CopyError, match=f"cannot read {url}"):
-        copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/in/' JSON 'auto' {option}", tuning)
+        copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/in/' IAM_ROLE '{ROLE}' JSON 'auto' {option}", tuning)
 
 
 def test_compression_mismatch_is_an_error(bucket: Any, pg: psycopg.Connection) -> None:
@@ -140,7 +140,7 @@ def test_compression_mismatch_is_an_error(bucket: Any, pg: psycopg.Connection) -
     url = put(bucket, "in/a.json", jsonl({"id": 1}))
     pg.execute("CREATE TABLE t (id INTEGER)")
     with pytest.raises(CopyError, match=url):
-        copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/in/' JSON 'auto' GZIP")
+        copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/in/' IAM_ROLE '{ROLE}' JSON 'auto' GZIP")
 
 
 def test_line_pieces_end_at_line_ends_whatever_the_blocks() -> None:

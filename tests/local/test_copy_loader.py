@@ -8,8 +8,9 @@ from typing import Any
 import psycopg
 import pytest
 
+from core.engine import RedshiftEngine
 from core.load_errors import LoadError, last_copy_errors, with_rejections
-from tests.local.copying import BUCKET, copy, jsonl, load_errors, put, rows
+from tests.local.copying import BUCKET, ROLE, copy, jsonl, load_errors, put, rows
 
 
 @pytest.mark.parametrize(
@@ -31,7 +32,7 @@ def test_load_error_rolls_back(
     pg.execute("CREATE TABLE t (id INTEGER, name VARCHAR(8) NOT NULL)")
     pg.execute("INSERT INTO t VALUES (0, 'pre')")
     with pytest.raises(LoadError) as info:
-        copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/in/' JSON 'auto' MAXERROR 0")
+        copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/in/' IAM_ROLE '{ROLE}' JSON 'auto' MAXERROR 0")
     message = str(info.value)
     assert f"{url} line 2" in message
     if column:
@@ -53,7 +54,7 @@ def test_maxerror_rejects_within_budget(bucket: Any, pg: psycopg.Connection) -> 
     bad = '{\n  "id": "x",\n  "name": "b"\n}'
     url = put(bucket, "in/a.json", '{"id": 1, "name": "a"}\n' + bad + '\n{"id": 3, "name": "c"}\n')
     pg.execute("CREATE TABLE t (id INTEGER, name VARCHAR(8))")
-    result = copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/in/' FORMAT AS JSON 'auto' MAXERROR 1")
+    result = copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/in/' IAM_ROLE '{ROLE}' FORMAT AS JSON 'auto' MAXERROR 1")
     assert result.rows == 2 and len(result.errors) == 1
     assert rows(pg) == [(1, "a"), (3, "c")]
     [error] = load_errors(pg)
@@ -72,7 +73,7 @@ def test_maxerror_exceeded_counts_all_files(bucket: Any, pg: psycopg.Connection)
     put(bucket, "in/b.json", jsonl({"id": "bad-b"}, {"id": 4}))
     pg.execute("CREATE TABLE t (id INTEGER)")
     with pytest.raises(LoadError, match="rejected 2 record") as info:
-        copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/in/' JSON 'auto' MAXERROR 1")
+        copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/in/' IAM_ROLE '{ROLE}' JSON 'auto' MAXERROR 1")
     assert [e.filename for e in info.value.errors] == [f"s3://{BUCKET}/in/a.json", f"s3://{BUCKET}/in/b.json"]
     assert rows(pg) == []
     assert [e["line_number"] for e in load_errors(pg)] == [2, 1]
@@ -83,10 +84,10 @@ def test_pg_last_copy_id_finds_this_sessions_rejections(bucket: Any, pg: psycopg
     put(bucket, "in/a.json", jsonl({"id": 1}, {"id": "x"}, {"id": 3}))
     pg.execute("CREATE TABLE t (id INTEGER)")
     assert pg.execute("SELECT pg_last_copy_id()").fetchone() == (-1,)
-    first = copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/in/' JSON 'auto' MAXERROR 1")
-    assert last_copy_errors(pg, "t") == first.errors
-    second = copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/in/' JSON 'auto' MAXERROR 5")
-    assert [e.describe() for e in last_copy_errors(pg, "t")] == [e.describe() for e in second.errors]
+    first = copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/in/' IAM_ROLE '{ROLE}' JSON 'auto' MAXERROR 1")
+    assert last_copy_errors(RedshiftEngine(), pg, "t") == first.errors
+    second = copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/in/' IAM_ROLE '{ROLE}' JSON 'auto' MAXERROR 5")
+    assert [e.describe() for e in last_copy_errors(RedshiftEngine(), pg, "t")] == [e.describe() for e in second.errors]
     assert len(load_errors(pg)) == 2  # one per COPY; the query picks the latest
 
 
@@ -95,9 +96,9 @@ def test_a_failed_copy_is_explained_from_stl_load_errors_after_rollback(bucket: 
     url = put(bucket, "in/a.json", jsonl({"id": 1}, {"id": "x"}))
     pg.execute("CREATE TABLE t (id INTEGER)")
     with pytest.raises(LoadError) as info:
-        copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/in/' JSON 'auto'")
+        copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/in/' IAM_ROLE '{ROLE}' JSON 'auto'")
     bare = LoadError("t", [], 0)  # what Redshift's "Load into table 't' failed" becomes
-    explained = with_rejections(pg, bare)
+    explained = with_rejections(RedshiftEngine(), pg, bare)
     assert explained.errors == info.value.errors
     assert f"{url} line 2, column id" in str(explained)
     assert "more than MAXERROR 0" in str(explained)
@@ -107,7 +108,7 @@ def test_schema_qualified_table(bucket: Any, pg: psycopg.Connection) -> None:
     """COPY public.t loads into t, as on Redshift."""
     put(bucket, "in/a.json", jsonl({"id": 1}))
     pg.execute("CREATE TABLE t (id INTEGER)")
-    copy(pg, bucket, f"COPY public.t FROM 's3://{BUCKET}/in/' JSON 'auto'")
+    copy(pg, bucket, f"COPY public.t FROM 's3://{BUCKET}/in/' IAM_ROLE '{ROLE}' JSON 'auto'")
     assert rows(pg) == [(1,)]
 
 
@@ -115,5 +116,5 @@ def test_unquoted_identifiers_fold_to_lower_case(bucket: Any, pg: psycopg.Connec
     """Unquoted table and column names in COPY are case-insensitive."""
     put(bucket, "in/a.json", jsonl({"id": 1, "name": "a"}))
     pg.execute("CREATE TABLE t (id INTEGER, name VARCHAR(8))")
-    copy(pg, bucket, f"COPY t (ID, Name) FROM 's3://{BUCKET}/in/' JSON 'auto'")
+    copy(pg, bucket, f"COPY t (ID, Name) FROM 's3://{BUCKET}/in/' IAM_ROLE '{ROLE}' JSON 'auto'")
     assert rows(pg) == [(1, "a")]

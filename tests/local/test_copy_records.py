@@ -10,14 +10,14 @@ import psycopg
 import pytest
 
 from core.load_errors import CopyError, LoadError
-from tests.local.copying import BUCKET, copy, jsonl, load_errors, put, rows
+from tests.local.copying import BUCKET, ROLE, copy, jsonl, load_errors, put, rows
 
 
 def test_json_auto_maps_keys_case_sensitively(bucket: Any, pg: psycopg.Connection) -> None:
     """'auto' fills a column only from the key spelled exactly like it; other keys are ignored."""
     put(bucket, "in/a.json", jsonl({"id": 1, "Name": "upper", "extra": True}, {"id": 2, "name": "lower"}))
     pg.execute("CREATE TABLE t (id INTEGER, name VARCHAR(16))")
-    result = copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/in/' FORMAT AS JSON 'auto'")
+    result = copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/in/' IAM_ROLE '{ROLE}' FORMAT AS JSON 'auto'")
     assert (result.rows, result.files, result.errors) == (2, 1, [])
     assert rows(pg) == [(1, None), (2, "lower")]
 
@@ -26,7 +26,7 @@ def test_json_auto_ignorecase(bucket: Any, pg: psycopg.Connection) -> None:
     """'auto ignorecase' maps keys to columns regardless of case."""
     put(bucket, "in/a.json", jsonl({"ID": 1, "Name": "upper"}, {"id": 2, "NAME": "shout"}))
     pg.execute("CREATE TABLE t (id INTEGER, name VARCHAR(16))")
-    copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/in/' FORMAT AS JSON 'auto ignorecase'")
+    copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/in/' IAM_ROLE '{ROLE}' FORMAT AS JSON 'auto ignorecase'")
     assert rows(pg) == [(1, "upper"), (2, "shout")]
 
 
@@ -34,7 +34,7 @@ def test_json_auto_with_column_list(bucket: Any, pg: psycopg.Connection) -> None
     """With a column list only those columns are loaded; the others get their default."""
     put(bucket, "in/a.json", jsonl({"id": 1, "name": "x", "note": "skipped"}))
     pg.execute("CREATE TABLE t (id INTEGER, name VARCHAR(16), note VARCHAR(16) DEFAULT 'dflt')")
-    copy(pg, bucket, f"COPY t (name, id) FROM 's3://{BUCKET}/in/' JSON 'auto'")
+    copy(pg, bucket, f"COPY t (name, id) FROM 's3://{BUCKET}/in/' IAM_ROLE '{ROLE}' JSON 'auto'")
     assert rows(pg) == [(1, "x", "dflt")]
 
 
@@ -50,7 +50,7 @@ def test_jsonpaths_by_position(bucket: Any, pg: psycopg.Connection) -> None:
         ),
     )
     pg.execute("CREATE TABLE t (first_val INTEGER, nested VARCHAR(8), plain VARCHAR(8))")
-    copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/in/' FORMAT AS JSON '{paths}'")
+    copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/in/' IAM_ROLE '{ROLE}' FORMAT AS JSON '{paths}'")
     assert rows(pg, "SELECT * FROM t ORDER BY plain") == [(7, "n1", "p1"), (None, None, "p2")]
 
 
@@ -70,7 +70,7 @@ def test_bad_jsonpaths_file(bucket: Any, pg: psycopg.Connection, body: str, matc
     put(bucket, "in/a.json", jsonl({"a": 1, "b": "x"}))
     pg.execute("CREATE TABLE t (a INTEGER, b VARCHAR(8))")
     with pytest.raises(CopyError, match=match) as info:
-        copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/in/' JSON '{paths}'")
+        copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/in/' IAM_ROLE '{ROLE}' JSON '{paths}'")
     assert paths in str(info.value)
     assert rows(pg) == []
 
@@ -89,7 +89,7 @@ def test_record_layouts(bucket: Any, pg: psycopg.Connection, body: str) -> None:
     """One object per line, pretty-printed objects, and whitespace-separated objects all load."""
     put(bucket, "in/a.json", body)
     pg.execute("CREATE TABLE t (id INTEGER)")
-    result = copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/in/a.json' JSON 'auto'")
+    result = copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/in/a.json' IAM_ROLE '{ROLE}' JSON 'auto'")
     assert result.rows == 3
     assert rows(pg) == [(1,), (2,), (3,)]
 
@@ -98,7 +98,7 @@ def test_malformed_raw_line_has_no_newline(bucket: Any, pg: psycopg.Connection) 
     """raw_line of a malformed record is the line without its line break."""
     put(bucket, "in/a.json", '{"id": 1,\n{"id": 2}\n')
     pg.execute("CREATE TABLE t (id INTEGER)")
-    copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/in/' JSON 'auto' MAXERROR 1")
+    copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/in/' IAM_ROLE '{ROLE}' JSON 'auto' MAXERROR 1")
     assert rows(pg) == [(2,)]
     assert [(e["line_number"], e["raw_line"]) for e in load_errors(pg)] == [(1, '{"id": 1,')]
 
@@ -107,7 +107,7 @@ def test_line_numbers_count_newlines_only(bucket: Any, pg: psycopg.Connection) -
     """A U+2028 inside a JSON string is not a line break."""
     put(bucket, "in/a.json", '{"id": 1, "name": "a\u2028b"}\n{"id": "x", "name": "c"}\n')
     pg.execute("CREATE TABLE t (id INTEGER, name VARCHAR(8))")
-    copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/in/' JSON 'auto' MAXERROR 1")
+    copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/in/' IAM_ROLE '{ROLE}' JSON 'auto' MAXERROR 1")
     assert rows(pg) == [(1, "a\u2028b")]
     assert [e["line_number"] for e in load_errors(pg)] == [2]
 
@@ -117,4 +117,4 @@ def test_unclosed_last_record_before_blank_lines_names_its_own_line(bucket: Any,
     url = put(bucket, "in/a.json", '{"id": 1}\n{"id": 2,\n\n\n')
     pg.execute("CREATE TABLE t (id INTEGER)")
     with pytest.raises(LoadError, match=f"{url} line 2: Invalid JSON"):
-        copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/in/' JSON 'auto'")
+        copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/in/' IAM_ROLE '{ROLE}' JSON 'auto'")

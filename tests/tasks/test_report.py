@@ -9,7 +9,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from core.warehouse import Session, split_statements
+from core.redshift_sql import split
+from core.warehouse import Session
 from local.engine import LocalEngine
 from tasks.report import QUERIES, _markdown, chart, frame
 
@@ -20,7 +21,7 @@ DDL = Path(__file__).resolve().parents[2] / "sql" / "ddl"
 def session(pg: psycopg.Connection) -> Session:
     engine = LocalEngine(lambda: None)
     for script in ("create_staging_tables", "create_star_schema"):
-        for statement in split_statements((DDL / f"{script}.sql").read_text()):
+        for statement in split((DDL / f"{script}.sql").read_text()):
             engine.execute(pg, statement)
     plays = [
         (datetime(2018, 11, 5, 7), "free"),

@@ -1,11 +1,19 @@
-"""core.copy_statement: the Redshift COPY statement as both engines read it."""
+"""local.copy.statement: what the local COPY honours of a COPY statement read by the Redshift grammar."""
 
 from __future__ import annotations
 
 import pytest
 
-from core.copy_statement import parse_copy
 from core.load_errors import CopyError
+from core.redshift_sql import NotParsed
+from core.redshift_sql import parse_copy as read_copy
+from local.copy.statement import CopySpec, copy_spec
+
+
+def parse_copy(statement: str) -> CopySpec:
+    command = read_copy(statement)
+    assert command is not None, statement
+    return copy_spec(command)
 
 
 def test_parse_copy_keywords_in_any_case() -> None:
@@ -40,7 +48,7 @@ def test_parse_copy_column_list_manifest_and_compression() -> None:
     assert spec.json == "auto ignorecase"
     assert spec.manifest and spec.compression == "GZIP"
     assert spec.truncate_columns and spec.blanks_as_null and spec.empty_as_null
-    assert parse_copy("copy t from 's3://b/p' bzip2").compression == "BZIP2"
+    assert parse_copy("copy t from 's3://b/p' iam_role 'r' json 'auto' bzip2").compression == "BZIP2"
 
 
 def test_parse_copy_unknown_option_names_it() -> None:
@@ -52,6 +60,13 @@ def test_parse_copy_unknown_option_names_it() -> None:
 def test_parse_copy_rejects_unsupported_timeformat_and_format() -> None:
     """Only JSON input and the epoch/auto TIMEFORMATs are supported."""
     with pytest.raises(CopyError, match="TIMEFORMAT"):
-        parse_copy("COPY t FROM 's3://b/p' TIMEFORMAT 'YYYY-MM-DD HH:MI:SS'")
-    with pytest.raises(CopyError, match="JSON"):
-        parse_copy("COPY t FROM 's3://b/p' FORMAT AS CSV")
+        parse_copy("COPY t FROM 's3://b/p' IAM_ROLE 'r' JSON 'auto' TIMEFORMAT 'YYYY-MM-DD HH:MI:SS'")
+    with pytest.raises(CopyError, match="FORMAT AS JSON only, and this COPY has FORMAT AS CSV"):
+        parse_copy("COPY t FROM 's3://b/p' IAM_ROLE 'r' FORMAT AS CSV")
+    with pytest.raises(CopyError, match="no FORMAT"):
+        parse_copy("COPY t FROM 's3://b/p' IAM_ROLE 'r'")
+
+
+def test_a_copy_parameter_redshift_does_not_know_is_a_parse_error() -> None:
+    with pytest.raises(NotParsed, match="NOSUCHOPTION is not a Redshift COPY parameter"):
+        parse_copy("COPY t FROM 's3://b/p' IAM_ROLE 'r' JSON 'auto' NOSUCHOPTION")
