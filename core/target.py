@@ -14,6 +14,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import ClientError
 from prefect_aws import AwsCredentials
 from pydantic import SecretStr
 
@@ -60,6 +61,11 @@ class Target(ABC):
     @abstractmethod
     def caller_cidr(self) -> str:
         """The CIDR the cluster's ingress rule admits."""
+
+    @abstractmethod
+    def existing_warehouse(self, password: SecretStr | None) -> Dsn:
+        """How to connect to the warehouse of `settings.cluster_id` as it is now, to query it; raises
+        ValueError, naming what to do, if there is none to reach."""
 
     def prepare_sources(self) -> None:
         """Make the source data readable; on AWS it is in S3 already."""
@@ -109,6 +115,25 @@ class AwsTarget(Target):
                 f"{endpoint.port}, and that nothing between here and AWS blocks that port"
             ),
         )
+
+    def existing_warehouse(self, password: SecretStr | None) -> Dsn:
+        s = self.settings
+        if password is None:
+            raise ValueError(f"querying cluster {s.cluster_id} needs its master password: name its Secret block "
+                             "with --password-secret-block")
+        try:
+            cluster = self.client("redshift").describe_clusters(ClusterIdentifier=s.cluster_id)["Clusters"][0]
+        except ClientError as exc:
+            if not aws.is_not_found(exc):
+                raise
+            raise ValueError(f"there is no cluster {s.cluster_id} in {s.region} to query: keep one with --keep-cluster,"
+                             " or name yours with --cluster-id") from None
+        if cluster["ClusterStatus"] != "available" or "Endpoint" not in cluster:
+            raise ValueError(f"cluster {s.cluster_id} is {cluster['ClusterStatus']}: query it once it is available")
+        groups = ", ".join(g["VpcSecurityGroupId"] for g in cluster.get("VpcSecurityGroups", [])) or "none"
+        endpoint = Endpoint(cluster["Endpoint"]["Address"], int(cluster["Endpoint"]["Port"]), groups)
+        target = self.with_settings(master_user=cluster["MasterUsername"], db_name=cluster["DBName"])
+        return target.dsn(endpoint, password)
 
     def caller_cidr(self) -> str:
         """--allow-cidr, or this machine's public IP detected once per run."""

@@ -10,12 +10,17 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
+import polars as pl
+import psycopg
 from prefect import Flow
 from pydantic import ValidationError
 from pydantic.fields import FieldInfo
 
 from core.plan import describe_plan
-from core.settings import run_parameters, settings_from
+from core.redshift_sql import parse_copy, split
+from core.secrets import master_password
+from core.settings import Settings, run_parameters, settings_from
+from core.warehouse import Session, SqlError, connect
 from flows.parameters import describe
 from flows.targets import open_target
 from tasks.teardown import teardown_orphans
@@ -43,6 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cleanup.add_argument("--run-id", help="only what the flow run with this id created")
     cleanup.add_argument("--wipe", action="store_true", help="local target: also delete the warehouse's data")
+    query = commands.add_parser(
+        "query", help="run Redshift SQL on the warehouse (the local one, or --cluster-id's on AWS); print the results"
+    )
+    source = query.add_mutually_exclusive_group(required=True)
+    source.add_argument("sql", nargs="?", help="the statements, separated by ';'")
+    source.add_argument("--file", type=Path, help="a file of Redshift SQL")
     return parser
 
 
@@ -63,6 +74,8 @@ def one_sentence(exc: BaseException) -> str:
             else f"--{str(e['loc'][-1]).replace('_', '-')}: {e['msg'][0].lower()}{e['msg'][1:]}"
             for e in exc.errors()
         )
+    if isinstance(exc, psycopg.Error) and exc.diag.message_primary:
+        return exc.diag.message_primary
     return str(exc) or type(exc).__name__
 
 
@@ -79,6 +92,8 @@ def main(argv: list[str] | None, etl: Flow[..., dict[str, Any]]) -> int:
     if args.plan:
         print(describe_plan(settings))
         return 0
+    if args.command == "query":
+        return run_query(settings, args.file.read_text() if args.file else args.sql)
     if args.command == "teardown":
         left = teardown_orphans(open_target(settings.model_copy(update={"wipe_warehouse": args.wipe})), args.run_id)
         print("teardown: nothing left" if not left else f"teardown: could not delete {', '.join(left)}")
@@ -99,3 +114,34 @@ def main(argv: list[str] | None, etl: Flow[..., dict[str, Any]]) -> int:
     if args.summary_json:
         args.summary_json.write_text(json.dumps(summary, indent=2, default=str))
     return 0 if state.is_completed() else 1
+
+
+def run_query(settings: Settings, text: str) -> int:
+    """Run each statement of `text` through the target's engine on its warehouse; print the rows."""
+    target = open_target(settings)
+    try:
+        password = master_password(settings.password_secret_block) if settings.password_secret_block else None
+        with connect(target.existing_warehouse(password), target.engine) as session:
+            for statement in split(text):
+                print(f"-- {' '.join(statement.split())[:100]}")
+                print(result_table(session, statement))
+    except (ValueError, SqlError, psycopg.Error) as exc:
+        print(f"sparkify: the query failed: {one_sentence(exc)}", file=sys.stderr)
+        return 1
+    finally:
+        target.close()
+    return 0
+
+
+def result_table(session: Session, statement: str) -> str:
+    """What one statement returned, as a table; or what it did, for one that returns no rows."""
+    if parse_copy(statement) is not None:
+        loaded = session.execute(statement)
+        return f"(COPY loaded {loaded.rows} rows)" if loaded and loaded.rows is not None else "(COPY done)"
+    cursor = session.cursor(statement)
+    if cursor.description is None:
+        return f"({cursor.rowcount} rows affected)" if cursor.rowcount >= 0 else "(done)"
+    frame = pl.DataFrame(cursor.fetchall(), schema=[c.name for c in cursor.description], orient="row")
+    with pl.Config(tbl_rows=-1, tbl_cols=-1, fmt_str_lengths=80, tbl_hide_dataframe_shape=True,
+                   tbl_hide_column_data_types=True):
+        return str(frame)

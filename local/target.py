@@ -46,6 +46,15 @@ class LocalTarget(Target):
     def caller_cidr(self) -> str:
         return "127.0.0.1/32"
 
+    def existing_warehouse(self, password: SecretStr | None) -> Dsn:
+        """The persisted local warehouse, as the superuser of the embedded PostgreSQL: no password."""
+        s = self.settings
+        dsn = self.twin.warehouse_dsn(s.cluster_id)
+        if dsn is None:
+            raise ValueError(f"there is no local warehouse {s.cluster_id} in {s.state_dir} yet: run "
+                             "python flows/sparkify.py first")
+        return Dsn(password=password or SecretStr(""), connect_timeout_s=s.connect_timeout_s, **dsn)
+
     def superuser(self, dbname: str = "postgres") -> psycopg.Connection:
         """An autocommit connection to the embedded PostgreSQL as its superuser (the benchmark's references)."""
         return self.twin.superuser(dbname)

@@ -1,56 +1,56 @@
-"""core.warehouse: scripts split into statements, SQL files loaded by name."""
+"""core.warehouse and core.redshift_sql: scripts split into statements as the Redshift grammar reads
+them, and SQL files loaded by name."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+import sqlglot
 
-from core.warehouse import load_sql, split_statements
+from bench.statements import bound_sql
+from core.redshift_sql import REDSHIFT, split
+from core.warehouse import load_sql
 
-DDL = Path(__file__).resolve().parents[2] / "sql" / "ddl"
-
-
-def test_split_statements_basic() -> None:
-    """Statements are split on ';', stripped, and empty ones dropped."""
-    assert split_statements("SELECT 1;\n\n  SELECT 2 ;;\nSELECT 3") == ["SELECT 1", "SELECT 2", "SELECT 3"]
+SQL = Path(__file__).resolve().parents[2] / "sql"
 
 
-def test_split_statements_ignores_semicolon_in_string() -> None:
-    """A ';' inside a single-quoted literal (with a doubled quote) does not split."""
-    script = "INSERT INTO t VALUES ('a;b', 'it''s; fine');SELECT 2;"
-    assert split_statements(script) == ["INSERT INTO t VALUES ('a;b', 'it''s; fine')", "SELECT 2"]
+@pytest.mark.parametrize("path", sorted(SQL.rglob("*.sql")), ids=lambda p: str(p.relative_to(SQL)))
+def test_split_agrees_with_the_grammar_statement_for_statement(path: Path) -> None:
+    text = bound_sql(path)
+    pieces = split(text)
+    trees = [t for t in sqlglot.parse(text, dialect=REDSHIFT) if t is not None]
+    assert pieces and len(pieces) == len(trees)
+    for piece, tree in zip(pieces, trees, strict=True):
+        assert sqlglot.parse_one(piece, dialect=REDSHIFT) == tree
 
 
-def test_split_statements_ignores_semicolon_in_comment() -> None:
-    """A ';' (or a quote) inside a -- comment does not split, and the comment is dropped."""
-    script = "-- header; it's a comment\nSELECT 1 -- trailing; comment\n, 2;\n-- only a comment;\n"
-    assert split_statements(script) == ["SELECT 1 \n, 2"]
+def test_split_keeps_semicolons_inside_strings_dollar_bodies_and_comments() -> None:
+    text = (
+        "SELECT ';' AS a, 'it''s; fine'; -- a comment; with a semicolon\n"
+        "CREATE FUNCTION f() RETURNS INT STABLE AS $$ SELECT 1; $$ LANGUAGE sql;\n"
+        "/* block; comment */ SELECT 2;;\nSELECT '--;'"
+    )
+    assert split(text) == [
+        "SELECT ';' AS a, 'it''s; fine'",
+        "CREATE FUNCTION f() RETURNS INT STABLE AS $$ SELECT 1; $$ LANGUAGE sql",
+        "SELECT 2",
+        "SELECT '--;'",
+    ]
 
 
-def test_split_statements_keeps_double_dash_inside_string() -> None:
-    """'--' inside a string literal is data, not a comment."""
-    assert split_statements("SELECT '--;';SELECT 2") == ["SELECT '--;'", "SELECT 2"]
-
-
-def test_split_statements_skips_block_comments() -> None:
-    """A ';' or quote inside /* ... */ does not split; the comment is dropped."""
-    script = "/* header; it's */ SELECT 1 /* a; b */ + 2; SELECT 3"
-    assert split_statements(script) == ["SELECT 1   + 2", "SELECT 3"]
-
-
-def test_split_statements_keeps_dollar_quoted_bodies() -> None:
-    """A function body between $$ or $tag$ keeps its semicolons."""
-    body = "CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $fn$ BEGIN RETURN 1; END $fn$"
-    assert split_statements(f"{body}; SELECT $$a;b$$") == [body, "SELECT $$a;b$$"]
-
-
-def test_split_statements_real_ddl() -> None:
-    """The real DDL files split into the expected number of statements."""
-    assert len(split_statements((DDL / "create_staging_tables.sql").read_text())) == 4
-    assert len(split_statements((DDL / "create_star_schema.sql").read_text())) == 5
+def test_the_real_ddl_splits_into_its_tables() -> None:
+    assert len(split((SQL / "ddl" / "create_staging_tables.sql").read_text())) == 4
+    assert len(split((SQL / "ddl" / "create_star_schema.sql").read_text())) == 5
 
 
 def test_load_sql_names_a_missing_file() -> None:
     with pytest.raises(FileNotFoundError, match="no SQL file sql/marts/nothing.sql"):
         load_sql("marts/nothing")
+
+
+def test_psycopg_decodes_redshifts_client_encoding() -> None:
+    """Redshift reports client_encoding UNICODE; psycopg before 3.3.5 could not decode it (psycopg#1363)."""
+    from psycopg._encodings import pg2pyenc
+
+    assert pg2pyenc(b"UNICODE") == "utf-8"

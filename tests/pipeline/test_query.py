@@ -1,0 +1,79 @@
+"""`python flows/sparkify.py query`: Redshift SQL on the persisted local warehouse, through the same layer
+as the pipeline's SQL; what Redshift refuses fails with the rule's sentence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench.expected import expected_counts
+from flows.sparkify import main
+from tests.support import SAMPLE, run
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A state dir whose local warehouse holds the sample, as a run leaves it."""
+    state = tmp_path_factory.mktemp("query")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("SPARKIFY_STATE_DIR", str(state / "state"))
+        env.setenv("SPARKIFY_RESULTS_DIR", str(state / "results"))
+        code, summary = run(tmp=state)
+    assert code == 0, summary
+    return state / "state"
+
+
+def query(
+    warehouse: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, *args: str
+) -> tuple[int, str, str]:
+    monkeypatch.setenv("SPARKIFY_STATE_DIR", str(warehouse))
+    code = main(["query", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_a_query_prints_its_rows(
+    warehouse: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    code, out, _ = query(
+        warehouse, monkeypatch, capsys, "SELECT level, COUNT(*) AS users FROM users GROUP BY 1 ORDER BY 1"
+    )
+    assert code == 0
+    rows = [line.strip("│ ").split("┆") for line in out.splitlines() if line.startswith("│")]
+    got = {level.strip(): int(users) for level, users in rows[1:]}
+    assert got == expected_counts(SAMPLE)["users_by_level"]
+
+
+def test_redshift_functions_run_locally(
+    warehouse: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, tmp_path: Path
+) -> None:
+    file = tmp_path / "q.sql"
+    file.write_text(
+        "SELECT TOP 1 NVL(NULL, level) AS lvl, DATEDIFF(day, MIN(start_time), MAX(start_time)) AS days\n"
+        "FROM songplays GROUP BY level ORDER BY 1;\n"
+        "SELECT LISTAGG(DISTINCT level, '/') WITHIN GROUP (ORDER BY level) AS levels FROM users"
+    )
+    code, out, err = query(warehouse, monkeypatch, capsys, "--file", str(file))
+    assert code == 0, err
+    assert "free/paid" in out
+    assert out.count("-- SELECT") == 2
+
+
+def test_what_redshift_refuses_fails_with_the_rules_sentence(
+    warehouse: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    code, _, err = query(warehouse, monkeypatch, capsys, "SELECT DISTINCT ON (level) user_id FROM users")
+    assert code == 1
+    assert err.strip() == (
+        "sparkify: the query failed: Redshift refuses SELECT DISTINCT ON: the SELECT list takes only ALL or"
+        " DISTINCT (r_SELECT_list)"
+    )
+
+
+def test_no_warehouse_yet_says_what_to_run(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, tmp_path: Path
+) -> None:
+    code, _, err = query(tmp_path / "empty", monkeypatch, capsys, "SELECT 1")
+    assert code == 1
+    assert "there is no local warehouse sparkify-dwh" in err and "run python flows/sparkify.py first" in err
