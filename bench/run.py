@@ -286,18 +286,37 @@ def _server_side_bounds(target: Any, work: Path, dsn: Any) -> dict[str, float]:
     return result
 
 
+def layer_cost() -> dict[str, float]:
+    """The Redshift SQL layer's cost: each statement a run sends, parsed, checked and translated afresh
+    (not from the layer's cache) five times; the median per statement, and their sum for one run."""
+    from bench.statements import pipeline_statements
+    from local.redshift import translate
+
+    per_statement = []
+    for statement in pipeline_statements():
+        runs = []
+        for _ in range(5):
+            started = time.perf_counter()
+            translate.__wrapped__(statement)
+            runs.append(time.perf_counter() - started)
+        per_statement.append(statistics.median(runs))
+    return {"statements": len(per_statement), "median_s": statistics.median(per_statement), "run_s": sum(per_statement)}
+
+
 def explain_songplays(work: Path) -> str:
     """EXPLAIN ANALYZE of the songplays transform on a kept warehouse, rolled back."""
     import psycopg
 
-    from core.warehouse import load_sql, split_statements
+    from core.redshift_sql import split
+    from core.warehouse import load_sql
+    from local.redshift import to_postgres
 
     pgdata = work / "state" / "pgdata"
     script = load_sql("marts/songplays").replace("{window_start}", "NULL").replace("{window_end}", "NULL")
     with psycopg.connect(host=str(pgdata), dbname="sparkify-dwh", user="postgres") as conn:
         lines = []
-        for statement in split_statements(script)[:3]:
-            plan = conn.execute("EXPLAIN (ANALYZE, COSTS OFF) " + statement).fetchall()
+        for statement in split(script)[:3]:
+            plan = conn.execute("EXPLAIN (ANALYZE, COSTS OFF) " + to_postgres(statement)).fetchall()
             lines += [f"-- {statement.splitlines()[0]}"] + [row[0] for row in plan]
         conn.rollback()
     return "\n".join(lines)
@@ -344,6 +363,10 @@ def main(only: list[str] | None = None) -> int:
                 ref = references(data, Path(tmp) / "references", api)
                 results["references"] = ref
                 _print_references(ref, stages)
+                layer = results["layer"] = layer_cost()
+                print(f"  Redshift SQL layer: {layer['statements']} statements a run, median "
+                      f"{layer['median_s'] * 1e6:.0f} us each, {layer['run_s'] * 1e3:.0f} ms a run: "
+                      f"{layer['run_s'] / stages['end to end'] * 100:.2f}% of the run end to end")
     if "1m" in results and "5m" in results:
         print(f"\nPeak RSS 1m -> 5m: {results['1m']['peak_rss_mb']:.0f} MB -> {results['5m']['peak_rss_mb']:.0f} MB "
               f"({_rss_growth(results['1m']['peak_rss_mb'], results['5m']['peak_rss_mb'])})")
