@@ -3,6 +3,7 @@ engine (the AWS target's) sends it as written; the local twin brings its own (`l
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import psycopg
@@ -10,13 +11,18 @@ import psycopg
 from core.load_errors import CopyResult, LoadError, last_copy_errors
 from core.redshift_sql import parse_copy
 
+# Called with (objects read, objects in all) as a COPY goes, where the engine can tell.
+CopyProgress = Callable[[int, int], None]
+
 
 class Engine(Protocol):
     """Runs Redshift SQL on a warehouse connection."""
 
     name: str
 
-    def execute(self, conn: psycopg.Connection, statement: str) -> CopyResult | None:
+    def execute(
+        self, conn: psycopg.Connection, statement: str, progress: CopyProgress | None = None
+    ) -> CopyResult | None:
         """Run one statement of a script; a COPY returns what it loaded and rejected."""
 
     def query(self, conn: psycopg.Connection, statement: str, params: tuple[Any, ...] = ()) -> psycopg.Cursor:
@@ -28,7 +34,10 @@ class RedshiftEngine:
 
     name = "redshift"
 
-    def execute(self, conn: psycopg.Connection, statement: str) -> CopyResult | None:
+    def execute(
+        self, conn: psycopg.Connection, statement: str, progress: CopyProgress | None = None
+    ) -> CopyResult | None:
+        # Redshift reports no progress of a COPY to the client that sent it.
         copy = parse_copy(statement)
         if copy is None:
             conn.execute(statement)

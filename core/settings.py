@@ -108,7 +108,16 @@ class Settings(BaseSettings):
         None, description="the last event day to load, inclusive, YYYY-MM-DD (with start)"
     )
     scheduled_day: Annotated[bool, FLOW_PARAMETER] = Field(
-        False, description="load the day of the run's scheduled start time (UTC)"
+        False, description="load the complete UTC day schedule_lag_days before the run's scheduled start"
+    )
+    schedule_lag_days: Annotated[int, FLOW_PARAMETER] = Field(
+        1, ge=0, le=366, description="with scheduled_day: how many days back to load; 1 is the previous day"
+    )
+    require_existing_cluster: Annotated[bool, RUN_PARAMETER] = Field(
+        False, description="use cluster_id's existing cluster and never create or delete one; fail if it is missing"
+    )
+    cluster_lock_timeout_s: Annotated[int, RUN_PARAMETER] = Field(
+        3600, gt=0, description="seconds to wait while another run uses the same cluster"
     )
     # The local warehouse outlives its cluster's teardown unless this is set.
     wipe_warehouse: bool = Field(False, description="local target: teardown also deletes the warehouse's data")

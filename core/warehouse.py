@@ -12,7 +12,7 @@ import psycopg
 from psycopg import sql
 from pydantic import BaseModel, SecretStr
 
-from core.engine import Engine
+from core.engine import CopyProgress, Engine
 from core.load_errors import CopyResult, LoadError, with_rejections
 from core.redshift_sql import StatementRefused, split
 from core.settings import PROJECT_ROOT
@@ -64,11 +64,12 @@ class Session:
         self.conn = conn
         self.engine = engine
 
-    def run(self, name: str, **params: Any) -> list[CopyResult]:
-        """Run every statement of `sql/<name>.sql`; `{placeholders}` are bound as SQL literals."""
+    def run(self, name: str, progress: CopyProgress | None = None, **params: Any) -> list[CopyResult]:
+        """Run every statement of `sql/<name>.sql`; `{placeholders}` are bound as SQL literals;
+        a COPY's engine reports its `progress` if it can."""
         script = bind(load_sql(name), params, self.conn) if params else load_sql(name)
         try:
-            results = [self.engine.execute(self.conn, s) for s in split(script)]
+            results = [self.engine.execute(self.conn, s, progress) for s in split(script)]
         except psycopg.OperationalError:
             raise  # the connection, not the SQL: worth a retry
         except psycopg.Error as exc:

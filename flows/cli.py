@@ -21,7 +21,7 @@ from core.redshift_sql import parse_copy, split
 from core.secrets import master_password
 from core.settings import Settings, run_parameters, settings_from
 from core.warehouse import Session, SqlError, connect
-from flows.parameters import describe
+from flows.parameters import TEARDOWN_PARAMETERS, describe
 from flows.targets import open_target
 from tasks.teardown import teardown_orphans
 
@@ -30,24 +30,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python flows/sparkify.py", description="Build the Sparkify warehouse, locally (default) or on AWS."
     )
-    for name, field in run_parameters(flags=True).items():
-        flag = "--" + name.replace("_", "-")
-        if field.annotation is bool:
-            # None when absent, so that the SPARKIFY_* variable applies.
-            parser.add_argument(flag, action="store_true", default=None, help=describe(name, field))
-        else:
-            # Values are checked by Settings, whose errors name the rule: argparse only shows them.
-            parser.add_argument(flag, metavar=_metavar(field), help=describe(name, field))
+    add_flags(parser, run_parameters(flags=True))
     parser.add_argument("--summary-json", type=Path, metavar="FILE", help="write the run's summary to this file")
-    parser.add_argument(
-        "--plan", action="store_true", help="print what a run would create and cost, and create nothing"
-    )
+    parser.add_argument("--plan", action="store_true", help="print what a run would create and cost; create nothing")
     commands = parser.add_subparsers(dest="command")
     cleanup = commands.add_parser(
         "teardown", help="delete what killed runs left: every resource tagged by this project, and --cluster-id's"
     )
-    cleanup.add_argument("--run-id", help="only what the flow run with this id created")
-    cleanup.add_argument("--wipe", action="store_true", help="local target: also delete the warehouse's data")
+    add_flags(cleanup, TEARDOWN_PARAMETERS, variables=False)
     query = commands.add_parser(
         "query", help="run Redshift SQL on the warehouse (the local one, or --cluster-id's on AWS); print the results"
     )
@@ -55,6 +45,18 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("sql", nargs="?", help="the statements, separated by ';'")
     source.add_argument("--file", type=Path, help="a file of Redshift SQL")
     return parser
+
+
+def add_flags(parser: argparse.ArgumentParser, fields: dict[str, FieldInfo], variables: bool = True) -> None:
+    """One flag per declared parameter, with its help; values are checked by Settings, whose errors
+    name the rule, so argparse only shows the choices."""
+    for name, field in fields.items():
+        flag, text = "--" + name.replace("_", "-"), describe(name, field, variables)
+        if field.annotation is bool:
+            # None when absent, so that the SPARKIFY_* variable applies.
+            parser.add_argument(flag, action="store_true", default=None, help=text)
+        else:
+            parser.add_argument(flag, metavar=_metavar(field), help=text)
 
 
 def _metavar(field: FieldInfo) -> str | None:
@@ -95,7 +97,8 @@ def main(argv: list[str] | None, etl: Flow[..., dict[str, Any]]) -> int:
     if args.command == "query":
         return run_query(settings, args.file.read_text() if args.file else args.sql)
     if args.command == "teardown":
-        left = teardown_orphans(open_target(settings.model_copy(update={"wipe_warehouse": args.wipe})), args.run_id)
+        target = open_target(settings.model_copy(update={"wipe_warehouse": bool(args.wipe)}))
+        left = teardown_orphans(target, args.run_id)
         print("teardown: nothing left" if not left else f"teardown: could not delete {', '.join(left)}")
         return 1 if left else 0
     # The run gets every parameter as resolved here (flag, else variable, else default), so the

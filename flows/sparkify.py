@@ -8,23 +8,39 @@
 from __future__ import annotations
 
 import sys
+import time
 from dataclasses import asdict
-from datetime import timezone
+from datetime import timedelta, timezone
 from typing import Any
 
-from prefect import flow, get_run_logger
+from prefect import Flow, flow, get_run_logger
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import (
+    FlowRunFilter,
+    FlowRunFilterId,
+    TaskRunFilter,
+    TaskRunFilterName,
+    TaskRunFilterState,
+    TaskRunFilterStateType,
+)
+from prefect.client.schemas.objects import FlowRun, StateType
 from prefect.futures import PrefectFuture, wait
+from prefect.logging.loggers import flow_run_logger
 from prefect.runtime import flow_run
+from prefect.states import Completed, State
 from pydantic import SecretStr
 
 from core import aws
+from core.artifacts import artifact_key
 from core.resources import is_ours
 from core.secrets import master_password
 from core.settings import Settings, run_parameters, settings_from
 from core.target import Target
 from core.window import Window
 from flows import cli
-from flows.parameters import takes
+from flows.locks import cluster_lock
+from flows.parameters import TEARDOWN_PARAMETERS, takes
+from flows.summary import completion_message, publish_summary
 from flows.targets import open_target
 from tasks.checks import CHECKS, CheckResult, check_table
 from tasks.cluster import create_cluster, describe_cluster, reuse_cluster, wait_for_cluster
@@ -35,24 +51,47 @@ from tasks.network import create_security_group
 from tasks.report import publish_report, summarize
 from tasks.sources import survey_sources
 from tasks.staging import copy_table, create_tables
-from tasks.teardown import teardown, teardown_resources
+from tasks.teardown import report_left, retry_hint, teardown, teardown_orphans, teardown_resources
 
 # Runs of this process: targets not torn down yet, and runs whose teardown ran.
 _OPEN_TARGETS: dict[str, Target] = {}
 _TORN_DOWN: set[str] = set()
 
 
-def _teardown_on_abort(flow: Any, run: Any, state: Any) -> None:
+def _teardown_on_abort(flow: Flow, flow_run: FlowRun, state: State) -> None:
     """State hook: a cancelled or crashed run still deletes what it created.
 
-    Prefect may run it in another process than the run's (a worker cancelling a run), so it
-    rebuilds the target from the run's parameters when this process did not open it.
+    The engine calls it positionally in the run's own process; a worker calls it with keywords
+    (flow=, flow_run=, state=) in a fresh process once the run's process has ended, so it rebuilds
+    the target from the run's parameters there. Its lines reach the run's logs in both places.
     """
-    if str(run.id) in _TORN_DOWN:
+    logger = flow_run_logger(flow_run, flow)
+    if str(flow_run.id) in _TORN_DOWN or _teardown_completed(flow_run.id):
+        logger.info("The run's own teardown completed before it was %s: nothing to do", state.name)
         return
-    settings = settings_from(run.parameters)
-    target = _OPEN_TARGETS.pop(str(run.id), None) or open_target(settings)
-    teardown_resources(target, settings.keep_cluster)
+    settings = settings_from(flow_run.parameters)
+    target = _OPEN_TARGETS.pop(str(flow_run.id), None) or open_target(settings)
+    logger.info("The run was %s: tearing down what it created", state.name)
+    left = teardown_resources(target, keeps_cluster(settings), logger)
+    if left:
+        report_left(target, left, str(flow_run.id))
+        logger.error("Teardown after %s left the %s; %s", state.name, ", ".join(left), retry_hint(target))
+    else:
+        logger.info("Teardown after %s: nothing left", state.name)
+
+
+def _teardown_completed(run_id: Any) -> bool:
+    """Whether the run's own teardown task completed (a worker's hook comes after the run's finally)."""
+    with get_client(sync_client=True) as client:
+        return bool(
+            client.read_task_runs(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run_id])),
+                task_run_filter=TaskRunFilter(
+                    name=TaskRunFilterName(like_="teardown-"),
+                    state=TaskRunFilterState(type=TaskRunFilterStateType(any_=[StateType.COMPLETED])),
+                ),
+            )
+        )
 
 
 def build_warehouse(
@@ -77,6 +116,11 @@ def build_warehouse(
             "note": "nothing to load",
         }
     existing = describe_cluster(target)
+    if existing is None and target.settings.require_existing_cluster:
+        raise ValueError(
+            f"cluster {target.settings.cluster_id} does not exist, and this run may only use an existing one "
+            "(require_existing_cluster): create it or correct cluster_id; nothing was created"
+        )
     reusing = existing is not None and not is_ours(existing)
     if reusing and not target.settings.password_secret_block:
         raise ValueError(
@@ -124,7 +168,9 @@ def build_warehouse(
     report = publish_report(target, dsn, tables, checks, [f"{e.tbl}: {e.describe()}" for e in skipped])
     failed = [c.name for c in checks if not c.passed]
     if failed:
-        raise ValueError(f"data-quality checks failed: {', '.join(failed)}; see the sparkify-checks artifact")
+        raise ValueError(
+            f"data-quality checks failed: {', '.join(failed)}; see the {artifact_key('checks', target.name)} artifact"
+        )
     return {
         "status": "completed",
         "flow_run_id": run_id,
@@ -140,61 +186,102 @@ def build_warehouse(
 
 
 def run_window(settings: Settings) -> Window:
-    """--start/--end if given; else the scheduled run's day (UTC) if asked for; else every day."""
+    """--start/--end if given; else, for a scheduled run, the complete UTC day `schedule_lag_days`
+    before its scheduled start (the previous day, by default); else every day."""
     if settings.start is not None and settings.end is not None:
         return Window(settings.start, settings.end)
     if settings.scheduled_day:
-        day = flow_run.scheduled_start_time.astimezone(timezone.utc).date()
+        day = flow_run.scheduled_start_time.astimezone(timezone.utc).date() - timedelta(days=settings.schedule_lag_days)
         return Window(day, day)
     return Window()
 
 
-@flow(name="sparkify-etl", on_cancellation=[_teardown_on_abort], on_crashed=[_teardown_on_abort])
+def keeps_cluster(settings: Settings) -> bool:
+    """Whether teardown leaves the cluster, with the role and network it needs: asked for, or a run
+    that may only use an existing cluster, which it must never delete."""
+    return settings.keep_cluster or settings.require_existing_cluster
+
+
+def run_name() -> str:
+    """A run's name in the UI: its target, cluster and window, e.g. local-sparkify-dwh-2018-11-05."""
+    settings = settings_from(flow_run.parameters)
+    window = run_window(settings)
+    days = "all-days" if window.start is None else str(window.start) if window.start == window.end else (
+        f"{window.start}-to-{window.end}"
+    )
+    return f"{settings.target}-{settings.cluster_id}-{days}"
+
+
+@flow(
+    name="sparkify-etl",
+    flow_run_name=run_name,
+    on_cancellation=[_teardown_on_abort],
+    on_crashed=[_teardown_on_abort],
+)
 @takes(run_parameters())
-def sparkify_etl(**parameters: Any) -> dict[str, Any]:
+def sparkify_etl(**parameters: Any) -> State:
     """Build the Sparkify star schema on `target`, check it, report on it, and always tear down.
 
     Parameters left empty take their SPARKIFY_* environment variable or the default.
     """
+    started = time.monotonic()
     settings = settings_from(parameters)
     password = master_password(settings.password_secret_block)
-    run_id = flow_run.id or "local"
-    opened = open_target(settings)
-    _OPEN_TARGETS[run_id] = opened
-    inflight: list[PrefectFuture] = []
-    failure: Exception | None = None
-    try:
-        summary = build_warehouse(opened, run_window(settings), password, run_id, inflight)
-    except Exception as exc:
-        failure = exc
-        advice = aws.explain(exc)
-        if advice is not None:
-            failure = RuntimeError(advice)
-            failure.__cause__ = exc
-    finally:
-        wait(inflight)
-        _OPEN_TARGETS.pop(run_id, None)
-        _TORN_DOWN.add(run_id)
-        cleanup = teardown(opened, settings.keep_cluster, return_state=True)
+    run_id = str(flow_run.id or "local")
+    with cluster_lock(settings):
+        opened = open_target(settings)
+        _OPEN_TARGETS[run_id] = opened
+        inflight: list[PrefectFuture] = []
+        failure: Exception | None = None
+        try:
+            summary = build_warehouse(opened, run_window(settings), password, run_id, inflight)
+        except Exception as exc:
+            failure = exc
+            advice = aws.explain(exc)
+            if advice is not None:
+                failure = RuntimeError(advice)
+                failure.__cause__ = exc
+        finally:
+            wait(inflight)
+            _OPEN_TARGETS.pop(run_id, None)
+            _TORN_DOWN.add(run_id)
+            cleanup = teardown(opened, keeps_cluster(settings), return_state=True)
     left = cleanup.result(raise_on_failure=False) if cleanup.is_failed() else None
-    if failure is not None:
+    if failure is not None and left is not None:
         # The ETL's own error comes first; what teardown could not delete is said after it.
-        if left is not None:
-            raise RuntimeError(f"{failure}; then {left}") from failure
+        failure, cause = RuntimeError(f"{failure}; then {left}"), failure
+        failure.__cause__ = cause
+    failure = failure or left
+    if failure is not None:
+        publish_summary({"status": "failed", "flow_run_id": run_id, "error": str(failure)}, settings.target, started)
         raise failure
-    if left is not None:
-        raise left
     if settings.keep_cluster and "warehouse" in summary:
         get_run_logger().info(
             "The warehouse is kept: connect with psql '%s' (password: your Secret block's; none locally). "
             "Delete it with: python flows/sparkify.py --target %s teardown",
             summary["warehouse"], settings.target,
         )
-    return summary
+    summary = publish_summary(summary, settings.target, started)
+    return Completed(message=completion_message(summary), data=summary)
+
+
+@flow(name="sparkify-teardown", flow_run_name="teardown-{target}-{cluster_id}")
+@takes(run_parameters(flags=True) | TEARDOWN_PARAMETERS)
+def sparkify_teardown(**parameters: Any) -> list[str]:
+    """Delete what killed runs left, as `python flows/sparkify.py teardown` does: every resource tagged
+    by this project (only by run `run_id`, if given) and cluster_id's. Fails naming what is left."""
+    run_id, wipe = parameters.pop("run_id", None), bool(parameters.pop("wipe", False))
+    settings = settings_from(parameters).model_copy(update={"wipe_warehouse": wipe})
+    target = open_target(settings)
+    left = teardown_orphans(target, run_id, get_run_logger())
+    if left:
+        report_left(target, left, str(flow_run.id))
+        raise RuntimeError(f"teardown could not delete the {', '.join(left)}; {retry_hint(target)}")
+    return left
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python flows/sparkify.py [flags] [teardown ...]`; see flows/cli.py."""
+    """`python flows/sparkify.py [flags] [teardown | query ...]`; see flows/cli.py."""
     return cli.main(argv, sparkify_etl)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import psycopg
 
+from core.engine import CopyProgress
 from core.load_errors import CopyResult, LoadError, LoadErrorRecord, last_copy_errors
 from local.copy.loader import LocalCopy
 from local.copy.statement import copy_spec
@@ -64,7 +65,9 @@ class LocalEngine:
         self._s3 = s3
         self.tuning = tuning or CopyTuning()
 
-    def execute(self, conn: psycopg.Connection, statement: str) -> CopyResult | None:
+    def execute(
+        self, conn: psycopg.Connection, statement: str, progress: CopyProgress | None = None
+    ) -> CopyResult | None:
         translation = translate(statement)
         if translation.copy is None:
             conn.execute(translation.postgres)
@@ -73,7 +76,7 @@ class LocalEngine:
         # nextval is not transactional: the id outlives a failed COPY, as pg_last_copy_id() needs.
         query_id = conn.execute("SELECT nextval('stl_query_id_seq')").fetchone()[0]
         try:
-            result = LocalCopy(self._s3(), self.tuning).run(conn, spec)
+            result = LocalCopy(self._s3(), self.tuning).run(conn, spec, progress)
         except LoadError as exc:
             record_load_errors(conn, query_id, exc.errors)
             raise

@@ -8,6 +8,7 @@ import time
 from prefect import get_run_logger, task
 from pydantic import SecretStr
 
+from core.artifacts import Progress
 from core.aws import error_code, is_not_found
 from core.resources import is_ours, publicly_accessible, tags
 from core.retry import RETRYING
@@ -105,7 +106,9 @@ def wait_for_cluster(target: Target) -> Endpoint:
     redshift = target.client("redshift")
     s = target.settings
     logger = get_run_logger()
-    deadline = time.monotonic() + s.cluster_timeout_s
+    started = time.monotonic()
+    deadline = started + s.cluster_timeout_s
+    progress = Progress(f"cluster {s.cluster_id}")
     last = None
     while True:
         cluster = redshift.describe_clusters(ClusterIdentifier=s.cluster_id)["Clusters"][0]
@@ -113,10 +116,14 @@ def wait_for_cluster(target: Target) -> Endpoint:
         if status != last:
             logger.info("Cluster %s is %s", s.cluster_id, status)
             last = status
+        waited = time.monotonic() - started
+        # Redshift tells no percentage: the bar moves with the time waited against the timeout.
+        progress.update(100 * waited / s.cluster_timeout_s, f"{status} after {waited / 60:.0f} min")
         # A role being added or removed is not usable by COPY yet.
         roles_ready = all(r.get("ApplyStatus", "in-sync") == "in-sync" for r in cluster.get("IamRoles", []))
         if status == "available" and cluster.get("Endpoint") and roles_ready:
             groups = ", ".join(g["VpcSecurityGroupId"] for g in cluster.get("VpcSecurityGroups", [])) or "none"
+            progress.update(100, f"available after {waited / 60:.0f} min", final=True)
             return Endpoint(cluster["Endpoint"]["Address"], int(cluster["Endpoint"]["Port"]), groups)
         if time.monotonic() > deadline:
             raise TimeoutError(

@@ -11,6 +11,7 @@ import polars as pl
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
+from core.artifacts import artifact_key
 from core.retry import RETRYING
 from core.target import Target
 from core.warehouse import Dsn, Session, connect
@@ -96,10 +97,11 @@ def publish_report(
             files[name] = {"html": str(html), "png": str(png)}
             pngs[name] = (title, png.read_bytes())
     create_markdown_artifact(
-        key="sparkify-report", markdown=_markdown(tables, pngs, load_errors), description="Row counts and charts"
+        key=artifact_key("report", target.name), markdown=_markdown(tables, pngs, load_errors),
+        description="Row counts and charts",
     )
     create_table_artifact(
-        key="sparkify-checks",
+        key=artifact_key("checks", target.name),
         table=[{"check": c.name, "passed": c.passed, "detail": c.detail} for c in checks],
         description="Data-quality checks",
     )

@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 
 from prefect import get_run_logger, task
 
+from core.artifacts import Progress
 from core.load_errors import LoadErrorRecord
 from core.retry import RETRYING
 from core.target import Target
@@ -42,7 +43,9 @@ def copy_table(
             rows = session.count(table)
             logger.info("%s holds %d rows of the same source files already; no COPY", table, rows)
             return Loaded(rows, [], copied=False)
-        skipped = [e for result in session.run(f"staging/copy_{table}", **params) for e in result.errors]
+        progress = Progress(f"COPY {table}")
+        results = session.run(f"staging/copy_{table}", progress=progress.objects, **params)
+        skipped = [e for result in results for e in result.errors]
         if signature:
             session.run(
                 "staging/remember_load",

@@ -7,7 +7,9 @@ from collections.abc import Callable
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NONE
+from prefect.events import emit_event
 from prefect.logging import get_logger
+from prefect.runtime import flow_run
 
 from core.resources import MANIFEST_BUCKET_MARK, PROJECT_TAG, ROLE_PATH, tagged_by_project
 from core.target import Target
@@ -73,21 +75,41 @@ def tagged_clusters(target: Target, run_id: str | None = None) -> set[str]:
     return {cluster_id for tags in tag_sets if (cluster_id := _matches(tags, run_id))}
 
 
+def retry_hint(target: Target) -> str:
+    """How to delete by hand what a teardown left."""
+    return (
+        f"retry with `python flows/sparkify.py --target {target.name} --cluster-id {target.settings.cluster_id} "
+        "teardown`, or run the sparkify-teardown deployment"
+    )
+
+
+def report_left(target: Target, left: list[str], run_id: str) -> None:
+    """Emit the Prefect event `sparkify.teardown.incomplete` naming what is left, for an automation to alert on."""
+    cluster_id = target.settings.cluster_id
+    resource = {
+        "prefect.resource.id": f"sparkify.cluster.{target.name}.{cluster_id}", "prefect.resource.name": cluster_id
+    }
+    emit_event(
+        event="sparkify.teardown.incomplete",
+        resource=resource,
+        related=[{"prefect.resource.id": f"prefect.flow-run.{run_id}", "prefect.resource.role": "flow-run"}],
+        payload={"left": left, "target": target.name, "cluster_id": cluster_id, "retry": retry_hint(target)},
+    )
+
+
 @task(cache_policy=NONE)
 def teardown(target: Target, keep_cluster: bool = False) -> None:
     """The always-run final task; fails if anything is left behind."""
     left = teardown_resources(target, keep_cluster, get_run_logger())
     if left:
-        raise RuntimeError(
-            f"teardown left the {', '.join(left)}; retry with "
-            f"`python flows/sparkify.py --target {target.name} --cluster-id {target.settings.cluster_id} teardown`"
-        )
+        report_left(target, left, str(flow_run.id))
+        raise RuntimeError(f"teardown left the {', '.join(left)}; {retry_hint(target)}")
 
 
-def teardown_orphans(target: Target, run_id: str | None) -> list[str]:
+def teardown_orphans(target: Target, run_id: str | None, logger: logging.Logger | None = None) -> list[str]:
     """Delete the resources of every cluster id the project's tags name (only run `run_id`'s, if
     given; else also `--cluster-id`'s, found by name), stop the target, return what is left."""
-    logger = get_logger("sparkify.teardown")
+    logger = logger or get_logger("sparkify.teardown")
     try:
         cluster_ids = tagged_clusters(target, run_id) | (set() if run_id else {target.settings.cluster_id})
         logger.info("Tearing down: %s", ", ".join(sorted(cluster_ids)) or "nothing found")

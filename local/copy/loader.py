@@ -18,6 +18,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from core.engine import CopyProgress
 from core.jsonpaths import parse_jsonpaths_file
 from core.load_errors import CopyError, CopyResult, LoadError, LoadErrorRecord
 from local.copy.columnar import ColumnarLoader
@@ -39,7 +40,7 @@ class LocalCopy:
         self.reader = S3Reader(s3, tuning)
         self.tuning = tuning
 
-    def run(self, conn: psycopg.Connection, spec: CopySpec) -> CopyResult:
+    def run(self, conn: psycopg.Connection, spec: CopySpec, progress: CopyProgress | None = None) -> CopyResult:
         columns = self._columns(conn, spec)
         paths = self._jsonpaths(spec, len(columns))
         objects = self.reader.objects(spec)
@@ -59,7 +60,7 @@ class LocalCopy:
             ThreadPoolExecutor(self.tuning.converters) as converters_pool,
             closing(self.reader.fetch(objects)) as fetched,
         ):
-            for url, stream in fetched:
+            for done, (url, stream) in enumerate(fetched, 1):
                 with closing(stream):
                     pieces = self.reader.pieces(url, stream, spec.compression)
                     first_line = 0
@@ -79,6 +80,8 @@ class LocalCopy:
                             continue
                         copy.write_row(row)
                         rows += 1
+                if progress:
+                    progress(done, len(objects))
         return CopyResult(rows=rows, files=len(objects), errors=errors)
 
     def _columnar(

@@ -1,0 +1,61 @@
+"""What a run built, said once and shown twice: as a table artifact in Prefect's UI and, by the
+command line, on stdout. The same on both targets, also for a run that failed."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from prefect.artifacts import create_table_artifact
+
+from core.artifacts import artifact_key
+
+
+def summary_rows(summary: dict[str, Any]) -> list[dict[str, str]]:
+    """The summary as (item, value) rows: the window, rows per table, what was copied, matched
+    songplays, checks, load errors, the report's artifacts, and the duration; or what failed."""
+    rows = [("status", summary["status"])]
+    if "error" in summary:
+        rows.append(("error", summary["error"]))
+    if "window" in summary:
+        rows.append(("window", summary["window"]))
+    if "note" in summary:
+        rows.append(("note", summary["note"]))
+    rows += [(f"rows in {table}", f"{count:,}") for table, count in summary.get("tables", {}).items()]
+    copied = summary.get("copied", {})
+    if copied:
+        rows.append(("copied", ", ".join(t for t, done in copied.items() if done) or "nothing (sources unchanged)"))
+    if "songplays_matched" in summary:
+        plays = summary["tables"].get("songplays", 0)
+        rows.append(("songplays matched to a song", f"{summary['songplays_matched']:,} of {plays:,}"))
+    if "checks" in summary:
+        passed = sum(c["passed"] for c in summary["checks"])
+        rows.append(("checks", f"{passed} passed, {len(summary['checks']) - passed} failed"))
+    if "load_errors" in summary:
+        rows.append(("records skipped under MAXERROR", str(len(summary["load_errors"]))))
+    if "artifacts" in summary:
+        rows.append(("artifacts", ", ".join(summary["artifacts"])))
+    if "duration_s" in summary:
+        rows.append(("duration", f"{summary['duration_s']:.1f} s"))
+    return [{"item": item, "value": str(value)} for item, value in rows]
+
+
+def publish_summary(summary: dict[str, Any], target: str, started: float) -> dict[str, Any]:
+    """`summary` with its duration and artifact names, published as the run's summary table."""
+    key = artifact_key("summary", target)
+    summary = {**summary, "duration_s": round(time.monotonic() - started, 1)}
+    if summary["status"] == "completed" and summary.get("tables"):
+        summary["artifacts"] = [artifact_key(kind, target) for kind in ("report", "checks")] + [key]
+    create_table_artifact(key=key, table=summary_rows(summary), description="What the run built")
+    return summary
+
+
+def completion_message(summary: dict[str, Any]) -> str:
+    """The Completed state's message: what the run loaded, or that there was nothing to load."""
+    if not summary.get("tables"):
+        return f"nothing to load for {summary['window']}: no event files in the window"
+    tables = summary["tables"]
+    return (
+        f"loaded {tables['songplays']:,} songplays and {tables['users']:,} users for {summary['window']}; "
+        f"{len(summary['checks'])} checks passed"
+    )
