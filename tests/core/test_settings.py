@@ -18,7 +18,7 @@ def test_every_setting_says_what_it_is() -> None:
 
 def test_flags_are_the_run_parameters_scheduled_runs_add_to() -> None:
     assert set(run_parameters(flags=True)) < set(run_parameters())
-    assert set(run_parameters()) - set(run_parameters(flags=True)) == {"scheduled_day"}
+    assert set(run_parameters()) - set(run_parameters(flags=True)) == {"scheduled_day", "schedule_lag_days"}
     # Settings that only a deployment's environment sets are not run parameters.
     assert {"state_dir", "results_dir", "region", "wipe_warehouse"}.isdisjoint(run_parameters())
 

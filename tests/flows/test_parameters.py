@@ -20,16 +20,17 @@ def test_the_schema_carries_each_parameters_description_limits_and_default() -> 
     properties = parameter_schema(sparkify_etl).model_dump()["properties"]
     for name, field in run_parameters().items():
         assert properties[name]["description"].startswith(field.description), name
-        assert f"SPARKIFY_{name.upper()}" in properties[name]["description"]
-    port = properties["port"]["anyOf"][0]
+    port = properties["port"]
     limits = {type(m).__name__: m for m in Settings.model_fields["port"].metadata}
     assert (port["minimum"], port["maximum"]) == (limits["Ge"].ge, limits["Le"].le)
-    assert f"default {Settings.model_fields['port'].default}" in properties["port"]["description"]
-    assert properties["node_type"]["anyOf"][0]["enum"] == list(Settings.model_fields["node_type"].annotation.__args__)
-    assert properties["target"]["anyOf"][0]["enum"] == ["local", "aws"]
-    # Switches are booleans with their default; the rest are empty unless given.
-    assert properties["keep_cluster"] == {**properties["keep_cluster"], "type": "boolean", "default": False}
-    assert properties["port"]["default"] is None
+    # A value default fills the form; one without (or a path of the deploying machine) leaves it empty.
+    assert port["default"] == Settings.model_fields["port"].default
+    assert properties["keep_cluster"]["default"] is False and properties["keep_cluster"]["type"] == "boolean"
+    assert properties["node_type"]["enum"] == list(Settings.model_fields["node_type"].annotation.__args__)
+    assert properties["target"]["enum"] == ["local", "aws"]
+    for name in ("data_dir", "start", "allow_cidr"):
+        assert properties[name]["default"] is None, name
+        assert f"if empty: SPARKIFY_{name.upper()} if set" in properties[name]["description"], name
 
 
 def test_a_parameter_the_flow_is_given_is_validated_by_its_declaration() -> None:

@@ -137,7 +137,7 @@ def test_max_errors_skips_the_cut_line_and_reports_it(isolated: Path, aws: str) 
     [skipped] = summary["load_errors"]
     assert f"{skipped['filename'].rsplit('/', 1)[1]} line {skipped['line_number']}" == where
     assert "Invalid JSON" in skipped["err_reason"]
-    report = read_artifact(summary["flow_run_id"], "sparkify-report")
+    report = read_artifact(summary["flow_run_id"], "sparkify-report-adhoc-local")
     assert f"{where}: Invalid JSON" in report
     assert leftovers(aws) == NOTHING
 
