@@ -77,7 +77,11 @@ def main(argv: list[str] | None, etl: Flow[..., dict[str, Any]]) -> int:
         print(f"sparkify: invalid parameter: {one_sentence(exc)}", file=sys.stderr)
         return 2
     if args.plan:
-        print(describe_plan(settings))
+        try:
+            print(describe_plan(settings))
+        except ValueError as exc:  # what AWS does not sell, or a credentials block of another region
+            print(f"sparkify: invalid parameter: {exc}", file=sys.stderr)
+            return 2
         return 0
     if args.command == "teardown":
         left = teardown_orphans(open_target(settings.model_copy(update={"wipe_warehouse": args.wipe})), args.run_id)
