@@ -1,5 +1,6 @@
 """What the AWS target promises a real account, shown against moto's server: nothing is left after a
-failure at any stage, a crash or a kill; exactly least privilege; no secret in any log or artifact."""
+failure at any stage, a crash or a kill; exactly least privilege, with every call made as the operator
+holding deployments/aws-operator-policy.json under moto's IAM enforcement; no secret in any log or artifact."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,9 @@ from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 from prefect.settings import PREFECT_API_URL
 
+from core.resources import REUSE_TAG
 from flows.sparkify import main
+from local.operator import OperatorAccount
 from tests.support import NOTHING, SAMPLE, client, cut_a_line, leftovers, run, sample_copy, upload_data_dir
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -99,26 +102,26 @@ def test_a_failed_run_that_cannot_clean_up_says_both(
     error = summary["error"]
     assert error.index(where) < error.index("then teardown left the manifest bucket of sparkify-dwh")
     assert "python flows/sparkify.py --target local --cluster-id sparkify-dwh teardown" in error
-    assert leftovers(aws)["buckets"] == ["sparkify-dwh-manifests-123456789012-us-west-2"]
+    assert leftovers(aws)["buckets"] == ["sparkify-dwh-123456789012-us-west-2-sparkify-dwh"]
     assert not (isolated / "state" / "pgdata" / "postmaster.pid").exists()
 
 
 @pytest.fixture
-def account(aws: str, s3: Any, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """moto's server as an AWS account holding the source bucket, reached through AWS_ENDPOINT_URL.
+def account(aws: str, s3: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """moto's server as an AWS account holding the source bucket, reached through AWS_ENDPOINT_URL,
+    and called as the operator: an IAM user holding deployments/aws-operator-policy.json, with
+    moto's IAM enforcement on (as moto can evaluate it: local.operator.moto_view).
 
     The cluster endpoints moto hands out do not resolve, so runs end at the first connection.
     """
     upload_data_dir(s3, "udacity-dend", SAMPLE, ("song_data", "log_data"), ("log_json_path.json",))
-    env = {
-        "AWS_ENDPOINT_URL": aws,
-        "AWS_ACCESS_KEY_ID": "AKIATESTKEYID0000000",
-        "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYTESTSECRET",
-        "AWS_DEFAULT_REGION": "us-west-2",
-    }
+    operator = OperatorAccount()
+    keys = {name.upper(): value for name, value in operator.keys.items()}
+    env = {"AWS_ENDPOINT_URL": aws, "AWS_DEFAULT_REGION": "us-west-2", **keys}
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    return env
+    yield env
+    operator.close()
 
 
 def test_unreachable_cluster_fails_in_bounded_time_naming_endpoint_and_rule(
@@ -152,7 +155,7 @@ def test_created_resources_are_exactly_least_privilege(account: dict[str, str], 
         [policy_name] = iam.list_role_policies(RoleName=role["RoleName"])["PolicyNames"]
         policy = iam.get_role_policy(RoleName=role["RoleName"], PolicyName=policy_name)["PolicyDocument"]
         account_id = client(endpoint, "sts").get_caller_identity()["Account"]
-        manifest = f"sparkify-dwh-manifests-{account_id}-us-west-2"
+        manifest = f"sparkify-dwh-{account_id}-us-west-2-sparkify-dwh"
         assert policy["Statement"] == [
             {"Effect": "Allow", "Action": "s3:ListBucket",
              "Resource": ["arn:aws:s3:::udacity-dend", f"arn:aws:s3:::{manifest}"]},
@@ -300,35 +303,24 @@ def test_sigterm_mid_run_leaves_nothing(account: dict[str, str], isolated: Path)
     assert leftovers(endpoint) == NOTHING
 
 
-def create_foreign_cluster(endpoint: str, password: str) -> None:
+def create_foreign_cluster(endpoint: str, password: str, tags: list[dict[str, str]]) -> None:
     """A cluster of the user's own, created outside this project (no Project tag)."""
     client(endpoint, "redshift").create_cluster(
         ClusterIdentifier="team-dwh", NodeType="ra3.xlplus", ClusterType="single-node", DBName="analytics",
-        MasterUsername="team_admin", MasterUserPassword=password, Tags=[{"Key": "Owner", "Value": "team"}],
+        MasterUsername="team_admin", MasterUserPassword=password, Tags=[{"Key": "Owner", "Value": "team"}, *tags],
     )
 
 
 @pytest.fixture
 def modify_cluster_iam_roles(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    """moto has no ModifyClusterIamRoles; apply it to moto's own cluster record, as AWS would.
-    Yields the calls' parameters."""
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.redshift.models import redshift_backends
-
+    """The parameters of every ModifyClusterIamRoles call (moto answers it: local.moto_redshift)."""
     real = BaseClient._make_api_call
     calls: list[dict[str, Any]] = []
 
     def call(client: BaseClient, name: str, params: dict[str, Any]) -> Any:
-        if name != "ModifyClusterIamRoles":
-            return real(client, name, params)
-        calls.append(params)
-        cluster = redshift_backends[DEFAULT_ACCOUNT_ID][client.meta.region_name].clusters[params["ClusterIdentifier"]]
-        cluster.iam_roles_arn = [
-            arn
-            for arn in cluster.iam_roles_arn + params.get("AddIamRoles", [])
-            if arn not in params.get("RemoveIamRoles", [])
-        ]
-        return {"Cluster": {"ClusterIdentifier": params["ClusterIdentifier"]}}
+        if name == "ModifyClusterIamRoles":
+            calls.append(params)
+        return real(client, name, params)
 
     monkeypatch.setattr(BaseClient, "_make_api_call", call)
     return calls
@@ -340,7 +332,7 @@ def test_existing_cluster_is_reused_and_never_deleted(
     from prefect.blocks.system import Secret
 
     endpoint = account["AWS_ENDPOINT_URL"]
-    create_foreign_cluster(endpoint, "TeamPassw0rd")
+    create_foreign_cluster(endpoint, "TeamPassw0rd", [REUSE_TAG])
     Secret(value="TeamPassw0rd").save("team-dwh-password", overwrite=True)
 
     code, summary = run(
@@ -365,7 +357,7 @@ def test_existing_cluster_without_its_password_is_refused_before_creating_anythi
     account: dict[str, str], isolated: Path
 ) -> None:
     endpoint = account["AWS_ENDPOINT_URL"]
-    create_foreign_cluster(endpoint, "TeamPassw0rd")
+    create_foreign_cluster(endpoint, "TeamPassw0rd", [REUSE_TAG])
 
     code, summary = run("--target", "aws", "--cluster-id", "team-dwh", "--allow-cidr", "203.0.113.7/32", tmp=isolated)
 
@@ -373,6 +365,34 @@ def test_existing_cluster_without_its_password_is_refused_before_creating_anythi
     assert "cluster team-dwh exists and was not created by this project" in summary["error"]
     assert "--password-secret-block" in summary["error"]
     assert leftovers(endpoint) == {**NOTHING, "clusters": ["team-dwh"]}
+
+
+def test_a_cluster_its_owner_did_not_tag_for_reuse_is_refused_before_creating_anything(
+    account: dict[str, str], isolated: Path
+) -> None:
+    """The operator policy lends the read role only to clusters tagged SparkifyDwhReuse=allowed."""
+    from prefect.blocks.system import Secret
+
+    endpoint = account["AWS_ENDPOINT_URL"]
+    create_foreign_cluster(endpoint, "TeamPassw0rd", [])
+    Secret(value="TeamPassw0rd").save("team-dwh-password", overwrite=True)
+
+    code, summary = run("--target", "aws", "--cluster-id", "team-dwh", "--password-secret-block", "team-dwh-password",
+                        "--allow-cidr", "203.0.113.7/32", tmp=isolated)
+
+    assert code == 1
+    assert "to load into it, its owner tags it SparkifyDwhReuse=allowed" in summary["error"]
+    assert leftovers(endpoint) == {**NOTHING, "clusters": ["team-dwh"]}
+
+
+def test_a_new_cluster_outside_the_policys_names_is_refused_before_creating_anything(
+    account: dict[str, str], isolated: Path
+) -> None:
+    code, summary = run("--target", "aws", "--cluster-id", "analytics", "--allow-cidr", "203.0.113.7/32", tmp=isolated)
+
+    assert code == 1
+    assert "a new cluster's id starts with sparkify- (the operator policy" in summary["error"]
+    assert leftovers(account["AWS_ENDPOINT_URL"]) == NOTHING
 
 
 def test_rerun_after_a_kept_run_adopts_everything(isolated: Path, aws: str) -> None:
@@ -388,6 +408,7 @@ def test_rerun_after_a_kept_run_adopts_everything(isolated: Path, aws: str) -> N
 
 # S3 operations whose IAM action is named differently; every other operation is service:Operation.
 S3_ACTIONS = {
+    "HeadBucket": "s3:ListBucket",
     "ListObjectsV2": "s3:ListBucket",
     "ListObjectVersions": "s3:ListBucketVersions",
     "ListBuckets": "s3:ListAllMyBuckets",
@@ -474,7 +495,7 @@ def test_a_left_cluster_with_other_settings_is_named_not_adopted(isolated: Path,
 
     assert code == 1
     assert (
-        "cluster sparkify-dwh, left by an earlier run, has other settings: NodeType ra3.xlplus (wanted dc2.large)"
+        "cluster sparkify-dwh, left by an earlier run, has other settings: NodeType ra3.xlplus (wanted ra3.large)"
         in summary["error"]
     )
     assert "teardown" in summary["error"]
