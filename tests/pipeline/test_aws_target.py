@@ -19,6 +19,7 @@ from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 from prefect.settings import PREFECT_API_URL
 
+from core.aws import bucket_region
 from core.resources import REUSE_TAG
 from flows.sparkify import main
 from local.operator import OperatorAccount
@@ -418,28 +419,141 @@ S3_ACTIONS = {
 }
 
 
-def test_operator_policy_covers_every_call_a_run_and_teardown_make(
-    account: dict[str, str], isolated: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """deployments/aws-operator-policy.json, the README's list of permissions, is complete."""
+POLICY = json.loads((ROOT / "deployments" / "aws-operator-policy.json").read_text())
+RUN = ("--target", "aws", "--allow-cidr", "203.0.113.7/32", "--connect-timeout-s", "1")
+UNREACHABLE = "cannot reach the warehouse at "
+
+
+def granted(policy: dict[str, Any]) -> set[str]:
+    return {a for s in policy["Statement"] if s["Effect"] == "Allow"
+            for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+
+
+def without_actions(policy: dict[str, Any], *removed: str) -> dict[str, Any]:
+    """`policy` with `removed` taken out of every statement, and statements left empty dropped."""
+    kept = []
+    for statement in policy["Statement"]:
+        actions = [a for a in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])
+                   if a not in removed]
+        kept += [{**statement, "Action": actions}] if actions else []
+    return {**policy, "Statement": kept}
+
+
+def left_group_with_a_stale_rule(endpoint: str) -> str:
+    """The security group an earlier run left (tagged as this project's), admitting an IP it had then."""
+    ec2 = client(endpoint, "ec2")
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    group = ec2.create_security_group(
+        GroupName="sparkify-dwh-ingress", Description="left by an earlier run", VpcId=vpc,
+        TagSpecifications=[{"ResourceType": "security-group", "Tags": [{"Key": "Project", "Value": "sparkify-dwh"},
+                                                                      {"Key": "ClusterId", "Value": "sparkify-dwh"}]}],
+    )["GroupId"]
+    add_a_stale_rule(endpoint, group)
+    return group
+
+
+def add_a_stale_rule(endpoint: str, group: str) -> None:
+    """The rule of an address this machine had at an earlier run."""
+    stale = {"IpProtocol": "tcp", "FromPort": 5439, "ToPort": 5439, "IpRanges": [{"CidrIp": "198.51.100.9/32"}]}
+    client(endpoint, "ec2").authorize_security_group_ingress(GroupId=group, IpPermissions=[stale])
+
+
+def admitted(endpoint: str, group: str) -> list[str]:
+    [found] = client(endpoint, "ec2").describe_security_groups(GroupIds=[group])["SecurityGroups"]
+    return [r["CidrIp"] for p in found["IpPermissions"] for r in p["IpRanges"]]
+
+
+@pytest.fixture
+def exercised(account: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> set[str]:
+    """The IAM actions of every call made with the operator's key (the tests' own calls use the admin's)."""
     real = BaseClient._make_api_call
     actions: set[str] = set()
 
     def record(client: BaseClient, name: str, params: dict[str, Any]) -> Any:
-        prefix = client.meta.service_model.signing_name
-        actions.add(S3_ACTIONS.get(name, f"s3:{name}") if prefix == "s3" else f"{prefix}:{name}")
+        if client._request_signer._credentials.access_key == account["AWS_ACCESS_KEY_ID"]:
+            prefix = client.meta.service_model.signing_name
+            actions.add(S3_ACTIONS.get(name, f"s3:{name}") if prefix == "s3" else f"{prefix}:{name}")
         return real(client, name, params)
 
     monkeypatch.setattr(BaseClient, "_make_api_call", record)
-    run("--target", "aws", "--allow-cidr", "203.0.113.7/32", "--connect-timeout-s", "1", "--keep-cluster", tmp=isolated)
-    assert main(["--target", "aws", "teardown"]) == 0
+    return actions
 
-    policy = json.loads((ROOT / "deployments" / "aws-operator-policy.json").read_text())
-    granted: set[str] = set()
-    for statement in policy["Statement"]:
-        granted |= {statement["Action"]} if isinstance(statement["Action"], str) else set(statement["Action"])
-    assert {"redshift:CreateCluster", "iam:DeleteRole", "s3:PutEncryptionConfiguration"} <= actions
-    assert actions - granted == set()
+
+def test_every_path_runs_as_the_operator_with_nothing_beyond_its_policy(
+    account: dict[str, str], isolated: Path, exercised: set[str], capsys: pytest.CaptureFixture
+) -> None:
+    """Under moto's IAM enforcement, as the user holding exactly deployments/aws-operator-policy.json: a
+    run that creates everything and keeps it; a run that adopts all of it, its security group holding a
+    stale rule by then; the teardown command; a run reusing a cluster its owner tagged for reuse, and
+    its teardown. Each run ends at the unreachable endpoint, never at a refusal, and nothing is left."""
+    from prefect.blocks.system import Secret
+
+    endpoint = account["AWS_ENDPOINT_URL"]
+    code, summary = run(*RUN, "--keep-cluster", tmp=isolated)
+    assert code == 1 and UNREACHABLE in summary["error"], summary["error"]
+    [group] = [g["GroupId"] for g in client(endpoint, "ec2").describe_security_groups()["SecurityGroups"]
+               if g["GroupName"] == "sparkify-dwh-ingress"]
+    add_a_stale_rule(endpoint, group)
+
+    code, summary = run(*RUN, "--keep-cluster", tmp=isolated)
+    assert code == 1 and UNREACHABLE in summary["error"], summary["error"]
+    assert admitted(endpoint, group) == ["203.0.113.7/32"]
+    assert main(["--target", "aws", "teardown"]) == 0
+    assert leftovers(endpoint) == NOTHING
+
+    create_foreign_cluster(endpoint, "TeamPassw0rd", [REUSE_TAG])
+    Secret(value="TeamPassw0rd").save("team-dwh-password", overwrite=True)
+    code, summary = run(*RUN, "--cluster-id", "team-dwh", "--password-secret-block", "team-dwh-password", tmp=isolated)
+    assert code == 1 and UNREACHABLE in summary["error"], summary["error"]
+    assert main(["--target", "aws", "--cluster-id", "team-dwh", "teardown"]) == 0
+    assert leftovers(endpoint) == {**NOTHING, "clusters": ["team-dwh"]}
+    assert client(endpoint, "redshift").describe_clusters()["Clusters"][0]["IamRoles"] == []
+
+    assert exercised - granted(POLICY) == set()
+    assert {"ec2:CreateSecurityGroup", "ec2:RevokeSecurityGroupIngress", "iam:UpdateAssumeRolePolicy",
+            "redshift:ModifyCluster", "redshift:ModifyClusterIamRoles", "redshift:DescribeOrderableClusterOptions",
+            "iam:DeleteRole", "s3:DeleteBucket"} <= exercised
+    with capsys.disabled():
+        print(f"\nactions the operator exercised ({len(exercised)}): {', '.join(sorted(exercised))}")
+
+
+def test_without_revoke_the_operator_cannot_adopt_a_group_with_a_stale_rule(
+    account: dict[str, str], isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same path with ec2:RevokeSecurityGroupIngress taken out of the policy fails, as it would on AWS."""
+    endpoint = account["AWS_ENDPOINT_URL"]
+    group = left_group_with_a_stale_rule(endpoint)
+    operator = OperatorAccount(without_actions(POLICY, "ec2:RevokeSecurityGroupIngress"))
+    for name, value in operator.keys.items():
+        monkeypatch.setenv(name.upper(), value)
+    try:
+        code, summary = run(*RUN, tmp=isolated)
+    finally:
+        operator.close()
+
+    assert code == 1
+    operator_arn = "arn:aws:iam::123456789012:user/sparkify-operator"
+    refused = f"AWS refused RevokeSecurityGroupIngress (AccessDenied: User: {operator_arn} is not authorized"
+    assert refused in summary["error"]
+    assert "198.51.100.9/32" not in " ".join(map(str, leftovers(endpoint).values())) and group
+    assert leftovers(endpoint) == NOTHING
+
+
+def test_a_local_run_calls_as_the_operator_too(
+    isolated: Path, aws: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Every local run holds deployments/aws-operator-policy.json: without one action it needs, it is refused."""
+    import local.operator
+
+    reduced = tmp_path / "policy.json"
+    reduced.write_text(json.dumps(without_actions(POLICY, "redshift:DescribeOrderableClusterOptions")))
+    monkeypatch.setattr(local.operator, "OPERATOR_POLICY", reduced)
+
+    code, summary = run(tmp=isolated)
+
+    assert code == 1
+    assert "AWS refused DescribeOrderableClusterOptions (AccessDenied" in summary["error"]
+    assert leftovers(aws) == NOTHING
 
 
 def test_transient_errors_are_retried(isolated: Path, aws: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -537,3 +651,33 @@ def test_a_cluster_refusing_deletion_while_it_changes_is_deleted_once_it_lets(
     assert code == 0, summary
     assert refusals == [0]
     assert leftovers(aws) == NOTHING
+
+
+def test_a_cluster_in_another_region_than_the_source_gets_its_manifests_in_the_sources_region(
+    account: dict[str, str], isolated: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The cluster in us-east-1, udacity-dend in us-west-2: COPY reads with REGION us-west-2, so the manifest
+    bucket is created in us-west-2 (named for the cluster's region, so teardown finds it by the cluster)."""
+    endpoint = account["AWS_ENDPOINT_URL"]
+    real = BaseClient._make_api_call
+    seen: dict[str, str] = {}
+
+    # Where the bucket is, asked as teardown starts emptying it: the manifest stage is over by then.
+    def inspect(client_: BaseClient, name: str, params: dict[str, Any]) -> Any:
+        if name == "ListObjectVersions" and not seen:
+            seen[params["Bucket"]] = bucket_region(client(endpoint, "s3", "us-east-1"), params["Bucket"])
+        return real(client_, name, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", inspect)
+    monkeypatch.setenv("SPARKIFY_REGION", "us-east-1")
+    code, summary = run(*RUN, "--keep-cluster", tmp=isolated)
+    assert code == 1 and UNREACHABLE in summary["error"], summary["error"]
+    try:
+        assert seen == {"sparkify-dwh-123456789012-us-east-1-sparkify-dwh": "us-west-2"}
+        [cluster] = client(endpoint, "redshift", "us-east-1").describe_clusters()["Clusters"]
+        assert cluster["Endpoint"]["Address"].endswith(".us-east-1.redshift.amazonaws.com")
+        assert "COPY reads across regions (REGION us-west-2)" in caplog.text
+    finally:
+        assert main(["--target", "aws", "teardown"]) == 0
+    assert client(endpoint, "redshift", "us-east-1").describe_clusters()["Clusters"] == []
+    assert leftovers(endpoint) == NOTHING
