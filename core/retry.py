@@ -145,54 +145,30 @@ def call_with_retry(
             sleep(wait)
 
 
-# What AWS answers while a change propagates, with how long to wait it out. AWS publishes no
-# propagation times: these bounds (1 to 7 minutes) are judgement, from the public reports cited.
+# What AWS answers while a change propagates, with how long to wait it out: Backoff(refusals,
+# attempts, base_delay, max_delay, why). AWS publishes no propagation times: these bounds (1 to 22
+# minutes) are judgement, from the public reports cited.
 # hashicorp/terraform-provider-aws#19113: a role passed to Redshift seconds after CreateRole.
 ROLE_NOT_YET_TRUSTED = Backoff(
-    refusals={"InvalidParameterValue": "must delegate access to an Amazon Redshift account"},
-    attempts=8, base_delay=2.0, max_delay=20.0,
-    why="a role created seconds ago is not yet visible to Redshift",
+    {"InvalidParameterValue": "must delegate access to an Amazon Redshift account"}, 8, 2.0, 20.0,
+    "a role created seconds ago is not yet visible to Redshift",
 )
 # botocore's RoleExists waiter retries NoSuchEntity; IAM is eventually consistent (aws/aws-cdk#29871).
-ROLE_NOT_YET_VISIBLE = Backoff(
-    refusals={"NoSuchEntity": ""}, attempts=6, base_delay=1.0, max_delay=8.0,
-    why="IAM is eventually consistent right after CreateRole",
-)
+ROLE_NOT_YET_VISIBLE = Backoff({"NoSuchEntity": ""}, 6, 1.0, 8.0, "IAM is eventually consistent right after CreateRole")
 # hashicorp/terraform-provider-aws#34775: "The Cluster is being modified by a concurrent operation".
-CLUSTER_BUSY = Backoff(
-    refusals={"InvalidClusterState": ""}, attempts=12, base_delay=15.0, max_delay=60.0,
-    why="the cluster is creating or being modified by another operation",
-)
+CLUSTER_BUSY = Backoff({"InvalidClusterState": ""}, 12, 15.0, 60.0, "the cluster is being changed by another operation")
 # DeleteCluster is refused the same way while the cluster is still being created: minutes more.
-CLUSTER_STILL_CREATING = replace(
-    CLUSTER_BUSY, attempts=24, why="the cluster is still being created or modified, which takes up to 20 minutes"
-)
+CLUSTER_STILL_CREATING = replace(CLUSTER_BUSY, attempts=24, why="the cluster is still being created or changed")
 # botocore's ClusterAvailable waiter retries ClusterNotFound.
-CLUSTER_NOT_YET_LISTED = Backoff(
-    refusals={"ClusterNotFound": ""}, attempts=6, base_delay=2.0, max_delay=15.0,
-    why="a cluster just created is not yet returned by DescribeClusters",
-)
+CLUSTER_NOT_YET_LISTED = Backoff({"ClusterNotFound": ""}, 6, 2.0, 15.0, "a cluster just created is not yet listed")
 # botocore's SecurityGroupExists waiter retries InvalidGroup.NotFound.
-GROUP_NOT_YET_VISIBLE = Backoff(
-    refusals={"InvalidGroup.NotFound": ""}, attempts=6, base_delay=1.0, max_delay=8.0,
-    why="EC2 is eventually consistent right after CreateSecurityGroup",
-)
+GROUP_NOT_YET_VISIBLE = Backoff({"InvalidGroup.NotFound": ""}, 6, 1.0, 8.0, "a group just created is not yet seen")
 # kubernetes/kops#6454, lianghong/delete_vpc#10: "resource sg-... has a dependent object".
 GROUP_STILL_IN_USE = Backoff(
-    refusals={"DependencyViolation": ""}, attempts=10, base_delay=10.0, max_delay=60.0,
-    why="the deleted cluster's network interfaces still hold the security group",
+    {"DependencyViolation": ""}, 10, 10.0, 60.0, "the deleted cluster's network interfaces still hold the group"
 )
 # aws/aws-cli#2593: "A conflicting conditional operation is currently in progress against this resource".
-BUCKET_NAME_BUSY = Backoff(
-    refusals={"OperationAborted": ""}, attempts=8, base_delay=5.0, max_delay=60.0,
-    why="a bucket of this name was deleted moments ago",
-)
-BUCKET_NOT_YET_VISIBLE = Backoff(
-    refusals={"NoSuchBucket": ""}, attempts=5, base_delay=1.0, max_delay=8.0,
-    why="S3 is eventually consistent right after CreateBucket",
-)
+BUCKET_NAME_BUSY = Backoff({"OperationAborted": ""}, 8, 5.0, 60.0, "a bucket of this name was deleted moments ago")
+BUCKET_NOT_YET_VISIBLE = Backoff({"NoSuchBucket": ""}, 5, 1.0, 8.0, "a bucket just created is not yet seen")
 # Each teardown step, whole: a throttled or dropped call must not leave a resource behind.
-TEARDOWN_STEP = Backoff(
-    refusals={}, transient=True, attempts=4, base_delay=2.0, max_delay=20.0,
-    why="AWS throttled the call or the connection dropped",
-)
+TEARDOWN_STEP = Backoff({}, 4, 2.0, 20.0, "AWS throttled the call or the connection dropped", transient=True)
