@@ -1,17 +1,26 @@
 """What a run creates in AWS, by name, and the tags that mark it as this project's: the steps, the
-teardown and --plan all derive names from here."""
+teardown, --plan and deployments/aws-operator-policy.json all follow these names."""
 
 from __future__ import annotations
 
 import ipaddress
+from typing import TYPE_CHECKING
 
-from core.settings import Settings
+if TYPE_CHECKING:
+    from core.settings import Settings
 
 PROJECT_TAG = "sparkify-dwh"
 # Every role of the project lives under this path, so teardown lists them in one request.
 ROLE_PATH = f"/{PROJECT_TAG}/"
 POLICY_NAME = "read-source-and-manifest"
-MANIFEST_BUCKET_MARK = "-manifests-"
+# The permissions boundary of every role the project creates: an administrator creates this managed
+# policy once (deployments/sparkify-dwh-read-role-boundary.json), and the operator policy lets the
+# operator create roles only with it, so no role it makes can do more than read S3.
+BOUNDARY_NAME = f"{PROJECT_TAG}-read-role-boundary"
+# The operator policy may create, change and delete only clusters named so (see the README).
+NEW_CLUSTER_PREFIX = "sparkify-"
+# The tag an owner puts on a cluster this project did not create to let runs load into it.
+REUSE_TAG = {"Key": "SparkifyDwhReuse", "Value": "allowed"}
 # One manifest per COPY: every song file, and the event files of the run's window.
 MANIFEST_KEYS = {"songs": "manifests/song_data.manifest", "events": "manifests/log_data.manifest"}
 
@@ -20,13 +29,21 @@ def role_name(cluster_id: str) -> str:
     return f"{cluster_id}-s3-read"
 
 
+def boundary_arn(account: str) -> str:
+    return f"arn:aws:iam::{account}:policy{ROLE_PATH}{BOUNDARY_NAME}"
+
+
 def security_group_name(cluster_id: str) -> str:
     return f"{cluster_id}-ingress"
 
 
 def manifest_bucket_name(cluster_id: str, account: str, region: str) -> str:
-    """Unique per account and region, derived from the cluster id."""
-    return f"{cluster_id}{MANIFEST_BUCKET_MARK}{account}-{region}"
+    """Unique per cluster (account, its region, its id), under a prefix the operator policy names."""
+    return f"{PROJECT_TAG}-{account}-{region}-{cluster_id}"
+
+
+def is_manifest_bucket(name: str, account: str) -> bool:
+    return name.startswith(f"{PROJECT_TAG}-{account}-")
 
 
 def tags(settings: Settings, run_id: str) -> list[dict[str, str]]:
@@ -46,6 +63,11 @@ def tagged_by_project(resource_tags: list[dict[str, str]]) -> bool:
 def is_ours(resource: dict) -> bool:
     """A cluster or security group tagged by this project: only such a one is ever deleted or adopted."""
     return tagged_by_project(resource.get("Tags", []))
+
+
+def reuse_allowed(cluster: dict) -> bool:
+    """Whether the owner of a cluster this project did not create lets runs load into it."""
+    return REUSE_TAG in cluster.get("Tags", [])
 
 
 # Address space a VPC (or a host on the same machine) uses: clients there need no public endpoint.

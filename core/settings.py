@@ -9,32 +9,90 @@ mode switch (local | aws).
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import botocore.session
 from pydantic import Field, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.resources import manifest_bucket_name
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "SPARKIFY_"
 
-# Node types Redshift provisions today, with on-demand USD per node-hour in us-east-1.
-NODE_TYPES: dict[str, float] = {
-    "dc2.large": 0.25,
-    "dc2.8xlarge": 4.80,
-    "ra3.large": 0.543,
-    "ra3.xlplus": 1.086,
-    "ra3.4xlarge": 3.26,
-    "ra3.16xlarge": 13.04,
+
+@dataclass(frozen=True)
+class NodeTypeSpec:
+    """A node type AWS sells for new clusters: its price and what CreateCluster accepts for it."""
+
+    price: float  # on-demand USD per node-hour, see PRICES
+    single_node: bool  # whether a cluster of one node exists (ClusterType single-node)
+    max_nodes: int  # the most nodes a new multi-node cluster may have
+    ports: tuple[tuple[int, int], ...]  # the ports a new cluster may listen on
+
+
+# botocore's CreateCluster documentation of Port: "For clusters with RG or RA3 nodes - Select a port
+# within the ranges 5431-5455 or 8191-8215" (dc2's 1150-65535 applies to no type sold today).
+_RA3_PORTS = ((5431, 5455), (8191, 8215))
+# botocore's CreateCluster documentation of NumberOfNodes: "at least 1 and no more than 100".
+MAX_NODES = 100
+PRICES = "on-demand, us-east-1, as aws.amazon.com/redshift/pricing/ listed them in 2026 (read 2026-12-01)"
+# The RA3 types, the ones AWS sells for new provisioned clusters (it stopped selling DC2 in 2025,
+# after DC1 and DS2). Node ranges at creation from the Redshift Management Guide's "Node type
+# details" (ra3.16xlarge: 2-128 there, but CreateCluster takes at most 100); that table predates
+# ra3.large, which is taken to range as ra3.xlplus does, and AWS's own SDK example creates it
+# single-node. DescribeOrderableClusterOptions has the last word before a cluster is created. The RG
+# types are left out: no published price was found, and they come multi-node only.
+NODE_TYPES: dict[str, NodeTypeSpec] = {
+    "ra3.large": NodeTypeSpec(0.543, single_node=True, max_nodes=16, ports=_RA3_PORTS),
+    "ra3.xlplus": NodeTypeSpec(1.086, single_node=True, max_nodes=16, ports=_RA3_PORTS),
+    "ra3.4xlarge": NodeTypeSpec(3.26, single_node=False, max_nodes=32, ports=_RA3_PORTS),
+    "ra3.16xlarge": NodeTypeSpec(13.04, single_node=False, max_nodes=MAX_NODES, ports=_RA3_PORTS),
+}
+# Node types AWS no longer sells for new clusters (with their previous names, which the API still
+# accepts), and the RA3 type AWS's upgrade guide points each to.
+RETIRED_NODE_TYPES: dict[str, str] = {
+    "dc2.large": "ra3.large",
+    "dc2.8xlarge": "ra3.4xlarge",
+    "dc1.large": "ra3.large",
+    "dw2.large": "ra3.large",
+    "dc1.8xlarge": "ra3.4xlarge",
+    "dw2.8xlarge": "ra3.4xlarge",
+    "ds2.xlarge": "ra3.xlplus",
+    "ds1.xlarge": "ra3.xlplus",
+    "dw1.xlarge": "ra3.xlplus",
+    "dw.hs1.xlarge": "ra3.xlplus",
+    "ds2.8xlarge": "ra3.4xlarge",
+    "ds1.8xlarge": "ra3.4xlarge",
+    "dw1.8xlarge": "ra3.4xlarge",
+    "dw.hs1.8xlarge": "ra3.4xlarge",
 }
 
 # For the flow's parameter: the UI offers these in a list.
 NodeType = Literal[tuple(NODE_TYPES)]  # type: ignore[valid-type]
+
+
+@cache
+def redshift_regions() -> frozenset[str]:
+    """The regions of AWS's standard partition where botocore's endpoint data has Redshift.
+
+    A misspelt region builds a client happily and fails only on its first call, so the region is
+    checked against these before anything is contacted. The ARNs the project builds are `arn:aws:`.
+    """
+    return frozenset(botocore.session.get_session().get_available_regions("redshift"))
+
+
+def ports_text(ranges: tuple[tuple[int, int], ...]) -> str:
+    return " or ".join(f"{low}-{high}" for low, high in ranges)
+
 
 # AWS: 1-63 characters, lower-case letters, digits and hyphens, starting with a letter,
 # no two consecutive hyphens and no trailing hyphen.
@@ -61,7 +119,9 @@ class Settings(BaseSettings):
     target: Annotated[Literal["local", "aws"], RUN_PARAMETER] = Field(
         "local", description="where to run: local (moto and an embedded PostgreSQL) or aws (your account)"
     )
-    region: str = Field("us-west-2", description="the AWS region of the cluster and the manifest bucket")
+    region: str = Field(
+        "us-west-2", description="the AWS region of the cluster (the manifest bucket is in the source bucket's region)"
+    )
 
     # Source data: a local folder in the S3 layout, put into the local S3 on the local target.
     data_dir: Annotated[Path, RUN_PARAMETER] = Field(
@@ -79,11 +139,17 @@ class Settings(BaseSettings):
         max_length=63,
         description="the cluster identifier, new or existing; resource names derive from it",
     )
-    node_type: Annotated[NodeType, RUN_PARAMETER] = Field("dc2.large", description="the Redshift node type")
-    number_of_nodes: Annotated[int, RUN_PARAMETER] = Field(1, ge=1, le=128, description="nodes in the cluster")
+    node_type: Annotated[NodeType, RUN_PARAMETER] = Field(
+        "ra3.large", description="the Redshift node type of a new cluster (an RA3 type)"
+    )
+    number_of_nodes: Annotated[int, RUN_PARAMETER] = Field(
+        1, ge=1, le=MAX_NODES, description="nodes in a new cluster, within the node type's range"
+    )
     db_name: str = Field("sparkify", description="the warehouse's database")
     master_user: str = Field("sparkify_admin", description="the cluster's master user")
-    port: Annotated[int, RUN_PARAMETER] = Field(5439, ge=1150, le=65535, description="the cluster port")
+    port: Annotated[int, RUN_PARAMETER] = Field(
+        5439, ge=1150, le=65535, description=f"the cluster port: {ports_text(_RA3_PORTS)} for RA3 clusters"
+    )
     cluster_timeout_s: Annotated[int, RUN_PARAMETER] = Field(
         1200, gt=0, description="seconds to wait for the cluster to become available"
     )
@@ -155,10 +221,36 @@ class Settings(BaseSettings):
 
     @field_validator("node_type", mode="before")
     @classmethod
-    def _known_node_type(cls, value: Any) -> Any:
+    def _node_type_sold_today(cls, value: Any) -> Any:
+        if value in RETIRED_NODE_TYPES:
+            raise ValueError(f"{value} can no longer be ordered for new clusters: use {RETIRED_NODE_TYPES[value]}")
         if value not in NODE_TYPES:
             raise ValueError(f"unknown node type {value!r}: choose one of {', '.join(NODE_TYPES)}")
         return value
+
+    @field_validator("region")
+    @classmethod
+    def _known_region(cls, value: str) -> str:
+        known = redshift_regions()
+        if value not in known:
+            close = difflib.get_close_matches(value, known, n=2)
+            hint = f"did you mean {' or '.join(close)}?" if close else f"choose one of {', '.join(sorted(known))}"
+            raise ValueError(
+                f"region {value!r} is not a region where botocore knows Redshift (upgrade boto3 if it is new): {hint}"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _nodes_and_port_suit_the_node_type(self) -> Settings:
+        spec = NODE_TYPES[self.node_type]
+        if self.number_of_nodes == 1 and not spec.single_node:
+            raise ValueError(f"{self.node_type} clusters have at least 2 nodes: pass --number-of-nodes 2 or more")
+        if self.number_of_nodes > spec.max_nodes:
+            raise ValueError(f"a new {self.node_type} cluster has at most {spec.max_nodes} nodes")
+        if not any(low <= self.port <= high for low, high in spec.ports):
+            allowed = ports_text(spec.ports)
+            raise ValueError(f"port {self.port} is not allowed for {self.node_type} clusters: use {allowed}")
+        return self
 
     @model_validator(mode="after")
     def _any_ip_only_when_asked(self) -> Settings:
@@ -175,13 +267,15 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _bucket_name_fits(self) -> Settings:
-        # The manifest bucket is <cluster id>-manifests-<12-digit account>-<region>: S3 allows 63.
-        longest = 63 - len(f"-manifests-123456789012-{self.region}")
+        # The manifest bucket is sparkify-dwh-<12-digit account>-<region>-<cluster id>: S3 allows 63.
+        longest = 63 - len(manifest_bucket_name("", "123456789012", self.region))
         if len(self.cluster_id) > longest:
             raise ValueError(
                 f"cluster id {self.cluster_id!r} is too long for the manifest bucket's name in {self.region}: "
                 f"use at most {longest} characters"
             )
+        if self.cluster_id.endswith("-s3alias"):
+            raise ValueError(f"cluster id {self.cluster_id!r} would make the manifest bucket's name end in -s3alias")
         return self
 
     @model_validator(mode="after")

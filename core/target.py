@@ -9,10 +9,13 @@ local twin.
 from __future__ import annotations
 
 import copy
+import threading
+import time
 import urllib.request
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
 from prefect_aws import AwsCredentials
@@ -20,8 +23,11 @@ from pydantic import SecretStr
 
 from core import aws
 from core.engine import Engine, RedshiftEngine
+from core.retry import Backoff, call_with_retry
 from core.settings import Settings
 from core.warehouse import Dsn
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -39,14 +45,30 @@ class Target(ABC):
     name: str
     # How often to ask AWS whether a cluster changed state.
     poll_seconds: float
+    # The share of AWS's propagation waits a retry sleeps (core.retry's schedules are AWS's).
+    patience: float = 1.0
 
     def __init__(self, settings: Settings, creds: AwsCredentials, engine: Engine) -> None:
         self.settings = settings
         self.creds = creds
         self.engine = engine
+        # boto3 clients are thread-safe; making one is not, and costs milliseconds.
+        self._clients: dict[tuple[str, str | None], Any] = {}
+        self._clients_lock = threading.Lock()
 
-    def client(self, service: str) -> Any:
-        return aws.client(self.creds, service)
+    def client(self, service: str, region: str | None = None) -> Any:
+        """The target's client of `service` in the run's region, or in `region`."""
+        with self._clients_lock:
+            if (service, region) not in self._clients:
+                self._clients[service, region] = aws.client(self.creds, service, region)
+            return self._clients[service, region]
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+    def retry(self, backoff: Backoff, call: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """`call(*args, **kwargs)`, waiting out what `backoff` names on this target's schedule."""
+        return call_with_retry(call, *args, backoff=backoff.scaled(self.patience), sleep=self.sleep, **kwargs)
 
     def with_settings(self, **changes: Any) -> Target:
         """This target with some settings changed, e.g. addressing another cluster id."""

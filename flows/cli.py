@@ -92,7 +92,11 @@ def main(argv: list[str] | None, etl: Flow[..., dict[str, Any]]) -> int:
         print(f"sparkify: invalid parameter: {one_sentence(exc)}", file=sys.stderr)
         return 2
     if args.plan:
-        print(describe_plan(settings))
+        try:
+            print(describe_plan(settings))
+        except ValueError as exc:  # what AWS does not sell, or a credentials block of another region
+            print(f"sparkify: invalid parameter: {exc}", file=sys.stderr)
+            return 2
         return 0
     if args.command == "query":
         return run_query(settings, args.file.read_text() if args.file else args.sql)

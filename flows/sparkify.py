@@ -32,7 +32,6 @@ from pydantic import SecretStr
 
 from core import aws
 from core.artifacts import artifact_key
-from core.resources import is_ours
 from core.secrets import master_password
 from core.settings import Settings, run_parameters, settings_from
 from core.target import Target
@@ -43,7 +42,7 @@ from flows.parameters import TEARDOWN_PARAMETERS, takes
 from flows.summary import completion_message, publish_summary
 from flows.targets import open_target
 from tasks.checks import CHECKS, CheckResult, check_table
-from tasks.cluster import create_cluster, describe_cluster, reuse_cluster, wait_for_cluster
+from tasks.cluster import cluster_to_reuse, create_cluster, reuse_cluster, wait_for_cluster
 from tasks.iam import create_role
 from tasks.manifest import write_manifests
 from tasks.marts import build_table
@@ -115,22 +114,10 @@ def build_warehouse(
             "tables": {},
             "note": "nothing to load",
         }
-    existing = describe_cluster(target)
-    if existing is None and target.settings.require_existing_cluster:
-        raise ValueError(
-            f"cluster {target.settings.cluster_id} does not exist, and this run may only use an existing one "
-            "(require_existing_cluster): create it or correct cluster_id; nothing was created"
-        )
-    reusing = existing is not None and not is_ours(existing)
-    if reusing and not target.settings.password_secret_block:
-        raise ValueError(
-            f"cluster {target.settings.cluster_id} exists and was not created by this project: to load into it, "
-            "name a Secret block holding its master password with --password-secret-block; "
-            "to build a new cluster, choose another --cluster-id"
-        )
+    existing = cluster_to_reuse(target)
     role = submit(create_role, target, run_id)
     manifests = submit(write_manifests, target, sources, run_id)
-    if reusing:
+    if existing is not None:
         target = reuse_cluster(target, existing, role.result())
     else:
         cidr = target.caller_cidr()
@@ -141,7 +128,8 @@ def build_warehouse(
     create_tables(target, dsn)
 
     s = target.settings
-    common = {"iam_role": role.result(), "region": s.region, "max_errors": s.max_errors}
+    # COPY reads from the source's region; the manifests are there too (tasks/manifest.py).
+    common = {"iam_role": role.result(), "region": sources.region, "max_errors": s.max_errors}
     events = submit(
         copy_table, target, dsn, "staging_events",
         {**common, "manifest": manifests.result()["events"], "jsonpaths": f"s3://{s.source_bucket}/{s.log_jsonpaths_key}"},

@@ -8,6 +8,8 @@ from typing import Any
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
 
+from local import moto_redshift
+
 
 class _Dispatcher(DomainDispatcherApplication):
     """moto's request dispatcher, remembering which backend serves each service host.
@@ -32,6 +34,7 @@ class MotoServer:
     """moto's threaded server (as moto.server.ThreadedMotoServer runs it) on a free loopback port."""
 
     def __init__(self) -> None:
+        moto_redshift.install()
         self._server = make_server("127.0.0.1", 0, _Dispatcher(), threaded=True, request_handler=MotoRequestHandler)
         # A handler still writing to a client that went away must not hold up stop().
         self._server.block_on_close = False

@@ -1,8 +1,10 @@
-"""The local target: the same provisioning code against moto, and an embedded PostgreSQL behind every cluster."""
+"""The local target: the same provisioning code against moto, as the least-privileged operator, and an
+embedded PostgreSQL behind every cluster."""
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import psycopg
 from prefect_aws import AwsCredentials
@@ -14,23 +16,37 @@ from core.target import Endpoint, Target
 from core.warehouse import Dsn
 from local.copy.tuning import CopyTuning
 from local.engine import LocalEngine
+from local.operator import ADMIN_KEYS, OperatorAccount
 from local.twin import LocalTwin, data_files
 
 logger = logging.getLogger(__name__)
 
 
 class LocalTarget(Target):
-    """moto's server for the AWS APIs and an embedded PostgreSQL behind every cluster."""
+    """moto's server for the AWS APIs, called as the operator that deployments/aws-operator-policy.json
+    describes, and an embedded PostgreSQL behind every cluster."""
 
     name = "local"
     poll_seconds = 0.2
+    # The twin applies every change at once; AWS's refusals are replayed on it only by tests.
+    patience = 0.01
 
     def __init__(self, settings: Settings, copy_tuning: CopyTuning | None = None) -> None:
         self.twin = LocalTwin(settings.state_dir, settings.region)
-        # moto accepts any keys; these are not secrets and never reach AWS.
-        creds = AwsCredentials(aws_access_key_id="local", aws_secret_access_key="local")
-        creds = aws.configure(creds, settings.region, endpoint_url=self.twin.endpoint_url)
-        super().__init__(settings, creds, LocalEngine(lambda: self.client("s3"), copy_tuning))
+        try:
+            self.account = OperatorAccount()
+        except BaseException:
+            self.twin.stop()
+            raise
+        creds = aws.configure(AwsCredentials(**self.account.keys), settings.region, endpoint_url=self.twin.endpoint_url)
+        # moto's keys are not secrets and never reach AWS.
+        self._admin = aws.configure(AwsCredentials(**ADMIN_KEYS), settings.region, endpoint_url=self.twin.endpoint_url)
+        # COPY reads S3 as Redshift does, with its own access rather than the operator's.
+        super().__init__(settings, creds, LocalEngine(lambda: self.admin_client("s3"), copy_tuning))
+
+    def admin_client(self, service: str) -> Any:
+        """A client calling as the twin's administrator: for what stands outside the pipeline."""
+        return aws.client(self._admin, service)
 
     def prepare_sources(self) -> None:
         s = self.settings
@@ -65,4 +81,5 @@ class LocalTarget(Target):
             self.twin.drop_cluster_database(cluster_id)
 
     def close(self, keep_warehouse: bool = False) -> None:
+        self.account.close()
         self.twin.stop(keep_postgres=keep_warehouse)

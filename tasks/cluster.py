@@ -1,5 +1,5 @@
-"""The Redshift cluster: created encrypted, adopted when this project left it, or reused when it is
-the user's own; waited for; deleted only when it is this project's."""
+"""The Redshift cluster: created encrypted, adopted when this project left it, or reused when its
+owner allows it; waited for; deleted only when it is this project's."""
 
 from __future__ import annotations
 
@@ -9,9 +9,15 @@ from prefect import get_run_logger, task
 from pydantic import SecretStr
 
 from core.artifacts import Progress
-from core.aws import error_code, is_not_found
-from core.resources import is_ours, publicly_accessible, tags
-from core.retry import RETRYING
+from core.aws import check_orderable, is_not_found
+from core.resources import NEW_CLUSTER_PREFIX, REUSE_TAG, is_ours, publicly_accessible, reuse_allowed, tags
+from core.retry import (
+    CLUSTER_BUSY,
+    CLUSTER_NOT_YET_LISTED,
+    CLUSTER_STILL_CREATING,
+    RETRYING,
+    ROLE_NOT_YET_TRUSTED,
+)
 from core.target import Endpoint, Target
 
 
@@ -26,13 +32,56 @@ def describe_cluster(target: Target) -> dict | None:
 
 
 @task(**RETRYING)
+def cluster_to_reuse(target: Target) -> dict | None:
+    """The user's own cluster to load into, or None when the run creates (or adopts) this project's.
+
+    What AWS would refuse later is refused here, before anything is created: a cluster whose owner
+    did not tag it for reuse, a new cluster outside the names the operator policy lets it create,
+    and a node type Redshift does not sell in the region (DescribeOrderableClusterOptions).
+    """
+    s = target.settings
+    existing = describe_cluster(target)
+    if existing is None and s.require_existing_cluster:
+        raise ValueError(
+            f"cluster {s.cluster_id} does not exist, and this run may only use an existing one "
+            "(require_existing_cluster): create it or correct cluster_id; nothing was created"
+        )
+    if existing is not None and not is_ours(existing):
+        if not reuse_allowed(existing):
+            raise ValueError(
+                f"cluster {s.cluster_id} exists and was not created by this project: to load into it, its owner "
+                f"tags it {REUSE_TAG['Key']}={REUSE_TAG['Value']}; to build a new cluster, choose another --cluster-id"
+            )
+        if not s.password_secret_block:
+            raise ValueError(
+                f"cluster {s.cluster_id} exists and was not created by this project: to load into it, "
+                "name a Secret block holding its master password with --password-secret-block; "
+                "to build a new cluster, choose another --cluster-id"
+            )
+        return existing
+    if not s.cluster_id.startswith(NEW_CLUSTER_PREFIX):
+        raise ValueError(
+            f"a new cluster's id starts with {NEW_CLUSTER_PREFIX} (the operator policy creates and deletes only "
+            f"those): choose another --cluster-id than {s.cluster_id}"
+        )
+    check_orderable(target.client("redshift"), s.node_type, s.number_of_nodes)
+    get_run_logger().info("Redshift sells %d x %s in %s", s.number_of_nodes, s.node_type, s.region)
+    return None
+
+
+@task(**RETRYING)
 def reuse_cluster(target: Target, cluster: dict, role_arn: str) -> Target:
     """Load into a cluster this project did not create: give it the run's read role, provision
     nothing else, and return the target addressing its database and master user."""
     s = target.settings
     redshift = target.client("redshift")
     if role_arn not in [r["IamRoleArn"] for r in cluster.get("IamRoles", [])]:
-        redshift.modify_cluster_iam_roles(ClusterIdentifier=s.cluster_id, AddIamRoles=[role_arn])
+        target.retry(
+            CLUSTER_BUSY | ROLE_NOT_YET_TRUSTED,
+            redshift.modify_cluster_iam_roles,
+            ClusterIdentifier=s.cluster_id,
+            AddIamRoles=[role_arn],
+        )
     get_run_logger().info(
         "Reusing cluster %s (%d x %s): it is yours and is never deleted; its network rules are yours to manage",
         s.cluster_id, cluster["NumberOfNodes"], cluster["NodeType"],
@@ -63,7 +112,9 @@ def create_cluster(
         MasterUsername=s.master_user,
     )
     try:
-        redshift.create_cluster(
+        target.retry(
+            ROLE_NOT_YET_TRUSTED,
+            redshift.create_cluster,
             ClusterIdentifier=s.cluster_id,
             ClusterType="single-node" if s.number_of_nodes == 1 else "multi-node",
             **{k: v for k, v in settings.items() if k != "NumberOfNodes" or s.number_of_nodes > 1},
@@ -96,7 +147,12 @@ def create_cluster(
         raise ValueError(f"cluster {s.cluster_id}, left by an earlier run, is not encrypted; delete it and run again")
     # This run's password is new; the adopted cluster must accept it, once it accepts changes at all.
     _wait_until_available(redshift, s.cluster_id, s.cluster_timeout_s, target.poll_seconds)
-    redshift.modify_cluster(ClusterIdentifier=s.cluster_id, MasterUserPassword=password.get_secret_value())
+    target.retry(
+        CLUSTER_BUSY,
+        redshift.modify_cluster,
+        ClusterIdentifier=s.cluster_id,
+        MasterUserPassword=password.get_secret_value(),
+    )
     logger.info("Cluster %s was left by an earlier run; adopting it", s.cluster_id)
 
 
@@ -111,7 +167,8 @@ def wait_for_cluster(target: Target) -> Endpoint:
     progress = Progress(f"cluster {s.cluster_id}")
     last = None
     while True:
-        cluster = redshift.describe_clusters(ClusterIdentifier=s.cluster_id)["Clusters"][0]
+        clusters = target.retry(CLUSTER_NOT_YET_LISTED, redshift.describe_clusters, ClusterIdentifier=s.cluster_id)
+        cluster = clusters["Clusters"][0]
         status = cluster["ClusterStatus"]
         if status != last:
             logger.info("Cluster %s is %s", s.cluster_id, status)
@@ -145,23 +202,19 @@ def _wait_until_available(redshift, cluster_id: str, timeout_s: float, poll_s: f
 def delete_cluster(target: Target) -> None:
     """Delete the cluster without a final snapshot and wait until it is gone; gone already is
     success, and a cluster this project did not create is never deleted. A cluster still being
-    created refuses deletion (InvalidClusterState), so that is retried until the timeout."""
+    created or modified refuses deletion (InvalidClusterState), so that is waited out."""
     redshift = target.client("redshift")
     cluster_id = target.settings.cluster_id
     cluster = describe_cluster(target)
     if cluster is not None and not is_ours(cluster):
         return
-    deadline = time.monotonic() + target.settings.cluster_timeout_s
-    while True:
-        try:
-            redshift.delete_cluster(ClusterIdentifier=cluster_id, SkipFinalClusterSnapshot=True)
-            break
-        except Exception as exc:
-            if is_not_found(exc):
-                break
-            if error_code(exc) != "InvalidClusterState" or time.monotonic() > deadline:
-                raise
-            time.sleep(target.poll_seconds)
+    try:
+        target.retry(
+            CLUSTER_STILL_CREATING, redshift.delete_cluster, ClusterIdentifier=cluster_id, SkipFinalClusterSnapshot=True
+        )
+    except Exception as exc:
+        if not is_not_found(exc):
+            raise
     try:
         redshift.get_waiter("cluster_deleted").wait(
             ClusterIdentifier=cluster_id,

@@ -1,4 +1,9 @@
-"""The project's own private bucket, holding the manifest of the song files COPY reads."""
+"""The project's own private bucket, holding the manifests COPY reads.
+
+It is created in the source bucket's region, not necessarily the cluster's: COPY names the source's
+region in REGION, and with REGION every file it reads, the manifest included, must be there. Its
+name carries the cluster's region, so teardown finds it knowing the cluster alone.
+"""
 
 from __future__ import annotations
 
@@ -6,30 +11,35 @@ import json
 
 from prefect import get_run_logger, task
 
-from core.aws import bucket_location, is_not_found
+from core.aws import bucket_location, bucket_region, is_not_found
 from core.resources import MANIFEST_KEYS, manifest_bucket_name, tags
-from core.retry import RETRYING
+from core.retry import BUCKET_NAME_BUSY, BUCKET_NOT_YET_VISIBLE, RETRYING
 from core.target import Target
 from tasks.sources import Sources
 
 
+def account_id(target: Target) -> str:
+    return target.client("sts").get_caller_identity()["Account"]
+
+
 def bucket_name(target: Target) -> str:
     """The manifest bucket of the target's cluster id, in the caller's account."""
-    account = target.client("sts").get_caller_identity()["Account"]
-    return manifest_bucket_name(target.settings.cluster_id, account, target.settings.region)
+    return manifest_bucket_name(target.settings.cluster_id, account_id(target), target.settings.region)
 
 
 @task(**RETRYING)
 def write_manifests(target: Target, sources: Sources, run_id: str) -> dict[str, str]:
-    """Create the private manifest bucket and write the two manifests; return their s3:// URLs."""
-    s3 = target.client("s3")
-    s = target.settings
+    """Create the private manifest bucket in the sources' region and write the two manifests;
+    return their s3:// URLs."""
+    s3 = target.client("s3", region=sources.region)
     bucket = bucket_name(target)
     try:
-        s3.create_bucket(Bucket=bucket, **bucket_location(s.region))
+        target.retry(BUCKET_NAME_BUSY, s3.create_bucket, Bucket=bucket, **bucket_location(sources.region))
     except s3.exceptions.BucketAlreadyOwnedByYou:
         pass  # adopted from an earlier run
-    s3.put_public_access_block(
+    target.retry(
+        BUCKET_NOT_YET_VISIBLE,
+        s3.put_public_access_block,
         Bucket=bucket,
         PublicAccessBlockConfiguration={
             "BlockPublicAcls": True,
@@ -38,15 +48,16 @@ def write_manifests(target: Target, sources: Sources, run_id: str) -> dict[str, 
             "RestrictPublicBuckets": True,
         },
     )
-    s3.put_bucket_encryption(
+    target.retry(
+        BUCKET_NOT_YET_VISIBLE,
+        s3.put_bucket_encryption,
         Bucket=bucket,
         ServerSideEncryptionConfiguration={
             "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
         },
     )
-    s3.put_bucket_tagging(
-        Bucket=bucket,
-        Tagging={"TagSet": tags(target.settings, run_id)},
+    target.retry(
+        BUCKET_NOT_YET_VISIBLE, s3.put_bucket_tagging, Bucket=bucket, Tagging={"TagSet": tags(target.settings, run_id)}
     )
     urls = {}
     for name, objects in (("songs", sources.songs), ("events", sources.events)):
@@ -59,10 +70,10 @@ def write_manifests(target: Target, sources: Sources, run_id: str) -> dict[str, 
 
 
 def delete_bucket(target: Target) -> None:
-    """Empty and delete the manifest bucket; gone already is success."""
-    s3 = target.client("s3")
+    """Empty and delete the manifest bucket, in whichever region it is; gone already is success."""
     bucket = bucket_name(target)
     try:
+        s3 = target.client("s3", region=bucket_region(target.client("s3"), bucket))
         for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
             doomed = [
                 {"Key": v["Key"], "VersionId": v["VersionId"]}

@@ -9,7 +9,7 @@ from prefect import get_run_logger, task
 
 from core.aws import is_not_found
 from core.resources import is_ours, security_group_name, tags
-from core.retry import RETRYING
+from core.retry import GROUP_NOT_YET_VISIBLE, GROUP_STILL_IN_USE, RETRYING
 from core.target import Target
 
 
@@ -55,7 +55,9 @@ def create_security_group(target: Target, cidr: str, run_id: str) -> str:
         if stale:
             ec2.revoke_security_group_ingress(GroupId=group_id, IpPermissions=stale)
     try:
-        ec2.authorize_security_group_ingress(GroupId=group_id, IpPermissions=[rule])
+        target.retry(
+            GROUP_NOT_YET_VISIBLE, ec2.authorize_security_group_ingress, GroupId=group_id, IpPermissions=[rule]
+        )
     except ec2.exceptions.ClientError as exc:
         if "Duplicate" not in exc.response["Error"]["Code"]:
             raise
@@ -79,7 +81,7 @@ def delete_security_group(target: Target) -> None:
     if group is None or not is_ours(group):
         return
     try:
-        ec2.delete_security_group(GroupId=group["GroupId"])
+        target.retry(GROUP_STILL_IN_USE, ec2.delete_security_group, GroupId=group["GroupId"])
     except Exception as exc:
         if not is_not_found(exc):
             raise

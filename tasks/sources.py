@@ -1,7 +1,9 @@
 """The source data in S3, surveyed before anything billable is created.
 
 COPY reads every key under a prefix; a zero-byte object there loads nothing and hides a broken
-upstream, so it is an error here on both targets, before a cluster exists to pay for.
+upstream, so it is an error here on both targets, before a cluster exists to pay for. The source
+bucket's region is read here too: COPY names it in REGION, and the manifest bucket is created in
+it, since with REGION every file COPY reads, the manifest included, must be in that region.
 """
 
 from __future__ import annotations
@@ -9,8 +11,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+from botocore.exceptions import ClientError
 from prefect import get_run_logger, task
 
+from core.aws import bucket_region, is_not_found
 from core.jsonpaths import parse_jsonpaths_file
 from core.retry import RETRYING
 from core.target import Target
@@ -26,9 +30,11 @@ class SourceObject:
 
 @dataclass(frozen=True)
 class Sources:
-    """What the two COPYs will read: the song files, and the event files of the window."""
+    """What the two COPYs will read: the song files, and the event files of the window, in the
+    bucket `bucket` of region `region`."""
 
     bucket: str
+    region: str
     songs: list[SourceObject]
     events: list[SourceObject]
     window: Window = field(default_factory=Window)
@@ -79,6 +85,12 @@ def survey_sources(target: Target, window: Window) -> Sources:
     anything COPY cannot use. A window without event files is not an error: there is nothing to do."""
     s3 = target.client("s3")
     s = target.settings
+    try:
+        region = bucket_region(s3, s.source_bucket)
+    except ClientError as exc:
+        if not is_not_found(exc):
+            raise
+        raise ValueError(f"the source bucket {s.source_bucket} does not exist; check SPARKIFY_SOURCE_BUCKET") from None
     songs = _usable(s.source_bucket, s.song_prefix + "/", _listed(s3, s.source_bucket, s.song_prefix + "/"))
     in_window = [o for o in _listed(s3, s.source_bucket, s.log_prefix + "/") if window.covers(o.key)]
     events = _usable(s.source_bucket, s.log_prefix + "/", in_window)
@@ -90,11 +102,19 @@ def survey_sources(target: Target, window: Window) -> Sources:
             f"JSONPaths file {jsonpaths} does not exist; upload it or set SPARKIFY_LOG_JSONPATHS_KEY"
         ) from None
     parse_jsonpaths_file(body, jsonpaths)
-    get_run_logger().info(
-        "Sources: %d song files, and %d event files for %s, in s3://%s",
+    logger = get_run_logger()
+    logger.info(
+        "Sources: %d song files, and %d event files for %s, in s3://%s (%s)",
         len(songs),
         len(events),
         window,
         s.source_bucket,
+        region,
     )
-    return Sources(s.source_bucket, songs, events, window)
+    if region != s.region:
+        logger.warning(
+            "The source is in %s and the cluster in %s: COPY reads across regions (REGION %s), which AWS "
+            "bills as S3 data transfer; set SPARKIFY_REGION=%s to avoid it",
+            region, s.region, region, region,
+        )
+    return Sources(s.source_bucket, region, songs, events, window)

@@ -1,4 +1,5 @@
-"""Delete everything a run created; every step tolerates "not found" and the others' failures."""
+"""Delete everything a run created; every step tolerates "not found", is retried when AWS throttles
+or a connection drops, and goes on past the others' failures."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ from prefect.events import emit_event
 from prefect.logging import get_logger
 from prefect.runtime import flow_run
 
-from core.resources import MANIFEST_BUCKET_MARK, PROJECT_TAG, ROLE_PATH, tagged_by_project
+from core.resources import PROJECT_TAG, ROLE_PATH, is_manifest_bucket, tagged_by_project
+from core.retry import TEARDOWN_STEP
 from core.target import Target
 from tasks.cluster import delete_cluster
 from tasks.iam import delete_role
-from tasks.manifest import delete_bucket
+from tasks.manifest import account_id, delete_bucket
 from tasks.network import delete_security_group
 
 
@@ -41,7 +43,7 @@ def delete_resources(target: Target, keep_cluster: bool, logger: logging.Logger)
     left: list[str] = []
     for what, step in steps:
         try:
-            step(target)
+            target.retry(TEARDOWN_STEP, step, target)
             logger.info("Teardown: %s deleted", what)
         except Exception as exc:
             logger.error("Teardown: could not delete the %s of %s: %s", what, target.settings.cluster_id, exc)
@@ -66,8 +68,9 @@ def tagged_clusters(target: Target, run_id: str | None = None) -> set[str]:
     tag_sets = [resource.get("Tags", []) for resource in clusters + groups]
     roles = [r for page in iam.get_paginator("list_roles").paginate(PathPrefix=ROLE_PATH) for r in page["Roles"]]
     tag_sets += [iam.list_role_tags(RoleName=r["RoleName"])["Tags"] for r in roles]
+    account = account_id(target)
     for bucket in s3.list_buckets()["Buckets"]:
-        if MANIFEST_BUCKET_MARK in bucket["Name"]:
+        if is_manifest_bucket(bucket["Name"], account):
             try:
                 tag_sets.append(s3.get_bucket_tagging(Bucket=bucket["Name"])["TagSet"])
             except s3.exceptions.ClientError:

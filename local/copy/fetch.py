@@ -96,6 +96,26 @@ class S3Reader:
         with closing(stream):
             return stream.read()
 
+    def require_region(self, region: str | None, urls: list[str]) -> None:
+        """Refuse, as Redshift does, a COPY reading a bucket outside `region` (its REGION), or
+        outside the cluster's region (this client's) when it names none: with REGION "all
+        resources, including a manifest file, must be located in the specified region"."""
+        wanted = region or self.s3.meta.region_name
+        seen: set[str] = set()
+        for url in urls:
+            bucket = split_s3_url(url)[0]
+            if bucket in seen:
+                continue
+            seen.add(bucket)
+            try:
+                found = self.s3.head_bucket(Bucket=bucket)["ResponseMetadata"]["HTTPHeaders"]["x-amz-bucket-region"]
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] in ("404", "NoSuchBucket"):
+                    continue  # reading its objects says what is missing
+                raise
+            if found != wanted:
+                raise CopyError(f"COPY reads from {wanted}, but {url} is in {found}: name {found} in REGION")
+
     def objects(self, spec: CopySpec) -> list[Source]:
         """Every object the COPY reads: the manifest's entries, or the keys under its prefix."""
         if spec.manifest:

@@ -44,6 +44,8 @@ class LocalCopy:
         columns = self._columns(conn, spec)
         paths = self._jsonpaths(spec, len(columns))
         objects = self.reader.objects(spec)
+        jsonpaths = [] if paths is None else [spec.json]
+        self.reader.require_region(spec.region, [spec.source, *jsonpaths, *(o.url for o in objects)])
         converters = [make_converter(c, spec) for c in columns]
         columnar = ColumnarLoader.for_spec(columns, paths, spec)
         errors: list[LoadErrorRecord] = []

@@ -28,7 +28,9 @@ def test_a_public_endpoint_only_for_clients_outside_private_ranges(cidr: str, pu
 def test_names_derive_from_the_cluster_id() -> None:
     assert role_name("team-dwh") == "team-dwh-s3-read"
     assert security_group_name("team-dwh") == "team-dwh-ingress"
-    assert manifest_bucket_name("team-dwh", "123456789012", "eu-west-1") == "team-dwh-manifests-123456789012-eu-west-1"
+    # Under the prefix the operator policy names: arn:aws:s3:::sparkify-dwh-${aws:PrincipalAccount}-*.
+    bucket = manifest_bucket_name("team-dwh", "123456789012", "eu-west-1")
+    assert bucket == "sparkify-dwh-123456789012-eu-west-1-team-dwh"
 
 
 def test_a_runs_tags_mark_it_as_the_projects() -> None:

@@ -20,14 +20,18 @@ from tests.support import NOTHING, leftovers
         (["--cluster-id", "a" * 64], "1-63 lower-case letters"),
         (
             ["--cluster-id", "a" * 40],
-            "is too long for the manifest bucket's name in us-west-2: use at most 30 characters",
+            "is too long for the manifest bucket's name in us-west-2: use at most 27 characters",
         ),
         (["--start", "2018-11-10", "--end", "2018-11-01"], "--start 2018-11-10 is after --end 2018-11-01"),
         (["--start", "2018-11-10"], "give both --start and --end, or neither"),
-        (["--node-type", "dc1.large"], "unknown node type 'dc1.large': choose one of dc2.large"),
+        (["--node-type", "dc1.large"], "dc1.large can no longer be ordered for new clusters: use ra3.large"),
+        (["--node-type", "rg.xlarge"], "unknown node type 'rg.xlarge': choose one of ra3.large"),
         (["--port", "80"], "--port: input should be greater than or equal to 1150"),
         (["--port", "70000"], "--port: input should be less than or equal to 65535"),
+        (["--port", "5456"], "port 5456 is not allowed for ra3.large clusters: use 5431-5455 or 8191-8215"),
         (["--number-of-nodes", "0"], "--number-of-nodes: input should be greater than or equal to 1"),
+        (["--number-of-nodes", "101", "--node-type", "ra3.16xlarge"], "less than or equal to 100"),
+        (["--node-type", "ra3.16xlarge"], "ra3.16xlarge clusters have at least 2 nodes"),
         (["--max-errors", "-1"], "--max-errors: input should be greater than or equal to 0"),
         (["--allow-cidr", "everyone"], "--allow-cidr 'everyone' is not a CIDR"),
         (["--allow-cidr", "0.0.0.0/0"], "admits the whole internet to the cluster port; pass --allow-any-ip"),
@@ -67,3 +71,14 @@ def test_a_flag_overrides_its_variable(monkeypatch: pytest.MonkeyPatch, capsys: 
     assert "3 x " in capsys.readouterr().out
     assert main(["--target", "aws", "--plan", "--allow-cidr", "203.0.113.7/32", "--number-of-nodes", "2"]) == 0
     assert "2 x " in capsys.readouterr().out
+
+
+def test_a_misspelt_region_exits_2_before_anything_is_contacted(
+    monkeypatch: pytest.MonkeyPatch, aws: str, capsys: pytest.CaptureFixture
+) -> None:
+    monkeypatch.setenv("SPARKIFY_REGION", "us-weest-2")
+    assert main(["--target", "aws"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("sparkify: invalid parameter: region 'us-weest-2' is not a region where botocore knows")
+    assert "did you mean us-west-2" in err and err.count("\n") == 1
+    assert leftovers(aws) == NOTHING

@@ -1,5 +1,6 @@
 """What the AWS target promises a real account, shown against moto's server: nothing is left after a
-failure at any stage, a crash or a kill; exactly least privilege; no secret in any log or artifact."""
+failure at any stage, a crash or a kill; exactly least privilege, with every call made as the operator
+holding deployments/aws-operator-policy.json under moto's IAM enforcement; no secret in any log or artifact."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,10 @@ from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 from prefect.settings import PREFECT_API_URL
 
+from core.aws import bucket_region
+from core.resources import REUSE_TAG
 from flows.sparkify import main
+from local.operator import OperatorAccount
 from tests.support import NOTHING, SAMPLE, client, cut_a_line, leftovers, run, sample_copy, upload_data_dir
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -99,26 +103,26 @@ def test_a_failed_run_that_cannot_clean_up_says_both(
     error = summary["error"]
     assert error.index(where) < error.index("then teardown left the manifest bucket of sparkify-dwh")
     assert "python flows/sparkify.py --target local --cluster-id sparkify-dwh teardown" in error
-    assert leftovers(aws)["buckets"] == ["sparkify-dwh-manifests-123456789012-us-west-2"]
+    assert leftovers(aws)["buckets"] == ["sparkify-dwh-123456789012-us-west-2-sparkify-dwh"]
     assert not (isolated / "state" / "pgdata" / "postmaster.pid").exists()
 
 
 @pytest.fixture
-def account(aws: str, s3: Any, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """moto's server as an AWS account holding the source bucket, reached through AWS_ENDPOINT_URL.
+def account(aws: str, s3: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """moto's server as an AWS account holding the source bucket, reached through AWS_ENDPOINT_URL,
+    and called as the operator: an IAM user holding deployments/aws-operator-policy.json, with
+    moto's IAM enforcement on (as moto can evaluate it: local.operator.moto_view).
 
     The cluster endpoints moto hands out do not resolve, so runs end at the first connection.
     """
     upload_data_dir(s3, "udacity-dend", SAMPLE, ("song_data", "log_data"), ("log_json_path.json",))
-    env = {
-        "AWS_ENDPOINT_URL": aws,
-        "AWS_ACCESS_KEY_ID": "AKIATESTKEYID0000000",
-        "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYTESTSECRET",
-        "AWS_DEFAULT_REGION": "us-west-2",
-    }
+    operator = OperatorAccount()
+    keys = {name.upper(): value for name, value in operator.keys.items()}
+    env = {"AWS_ENDPOINT_URL": aws, "AWS_DEFAULT_REGION": "us-west-2", **keys}
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    return env
+    yield env
+    operator.close()
 
 
 def test_unreachable_cluster_fails_in_bounded_time_naming_endpoint_and_rule(
@@ -152,7 +156,7 @@ def test_created_resources_are_exactly_least_privilege(account: dict[str, str], 
         [policy_name] = iam.list_role_policies(RoleName=role["RoleName"])["PolicyNames"]
         policy = iam.get_role_policy(RoleName=role["RoleName"], PolicyName=policy_name)["PolicyDocument"]
         account_id = client(endpoint, "sts").get_caller_identity()["Account"]
-        manifest = f"sparkify-dwh-manifests-{account_id}-us-west-2"
+        manifest = f"sparkify-dwh-{account_id}-us-west-2-sparkify-dwh"
         assert policy["Statement"] == [
             {"Effect": "Allow", "Action": "s3:ListBucket",
              "Resource": ["arn:aws:s3:::udacity-dend", f"arn:aws:s3:::{manifest}"]},
@@ -300,35 +304,24 @@ def test_sigterm_mid_run_leaves_nothing(account: dict[str, str], isolated: Path)
     assert leftovers(endpoint) == NOTHING
 
 
-def create_foreign_cluster(endpoint: str, password: str) -> None:
+def create_foreign_cluster(endpoint: str, password: str, tags: list[dict[str, str]]) -> None:
     """A cluster of the user's own, created outside this project (no Project tag)."""
     client(endpoint, "redshift").create_cluster(
         ClusterIdentifier="team-dwh", NodeType="ra3.xlplus", ClusterType="single-node", DBName="analytics",
-        MasterUsername="team_admin", MasterUserPassword=password, Tags=[{"Key": "Owner", "Value": "team"}],
+        MasterUsername="team_admin", MasterUserPassword=password, Tags=[{"Key": "Owner", "Value": "team"}, *tags],
     )
 
 
 @pytest.fixture
 def modify_cluster_iam_roles(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    """moto has no ModifyClusterIamRoles; apply it to moto's own cluster record, as AWS would.
-    Yields the calls' parameters."""
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.redshift.models import redshift_backends
-
+    """The parameters of every ModifyClusterIamRoles call (moto answers it: local.moto_redshift)."""
     real = BaseClient._make_api_call
     calls: list[dict[str, Any]] = []
 
     def call(client: BaseClient, name: str, params: dict[str, Any]) -> Any:
-        if name != "ModifyClusterIamRoles":
-            return real(client, name, params)
-        calls.append(params)
-        cluster = redshift_backends[DEFAULT_ACCOUNT_ID][client.meta.region_name].clusters[params["ClusterIdentifier"]]
-        cluster.iam_roles_arn = [
-            arn
-            for arn in cluster.iam_roles_arn + params.get("AddIamRoles", [])
-            if arn not in params.get("RemoveIamRoles", [])
-        ]
-        return {"Cluster": {"ClusterIdentifier": params["ClusterIdentifier"]}}
+        if name == "ModifyClusterIamRoles":
+            calls.append(params)
+        return real(client, name, params)
 
     monkeypatch.setattr(BaseClient, "_make_api_call", call)
     return calls
@@ -340,7 +333,7 @@ def test_existing_cluster_is_reused_and_never_deleted(
     from prefect.blocks.system import Secret
 
     endpoint = account["AWS_ENDPOINT_URL"]
-    create_foreign_cluster(endpoint, "TeamPassw0rd")
+    create_foreign_cluster(endpoint, "TeamPassw0rd", [REUSE_TAG])
     Secret(value="TeamPassw0rd").save("team-dwh-password", overwrite=True)
 
     code, summary = run(
@@ -365,7 +358,7 @@ def test_existing_cluster_without_its_password_is_refused_before_creating_anythi
     account: dict[str, str], isolated: Path
 ) -> None:
     endpoint = account["AWS_ENDPOINT_URL"]
-    create_foreign_cluster(endpoint, "TeamPassw0rd")
+    create_foreign_cluster(endpoint, "TeamPassw0rd", [REUSE_TAG])
 
     code, summary = run("--target", "aws", "--cluster-id", "team-dwh", "--allow-cidr", "203.0.113.7/32", tmp=isolated)
 
@@ -373,6 +366,34 @@ def test_existing_cluster_without_its_password_is_refused_before_creating_anythi
     assert "cluster team-dwh exists and was not created by this project" in summary["error"]
     assert "--password-secret-block" in summary["error"]
     assert leftovers(endpoint) == {**NOTHING, "clusters": ["team-dwh"]}
+
+
+def test_a_cluster_its_owner_did_not_tag_for_reuse_is_refused_before_creating_anything(
+    account: dict[str, str], isolated: Path
+) -> None:
+    """The operator policy lends the read role only to clusters tagged SparkifyDwhReuse=allowed."""
+    from prefect.blocks.system import Secret
+
+    endpoint = account["AWS_ENDPOINT_URL"]
+    create_foreign_cluster(endpoint, "TeamPassw0rd", [])
+    Secret(value="TeamPassw0rd").save("team-dwh-password", overwrite=True)
+
+    code, summary = run("--target", "aws", "--cluster-id", "team-dwh", "--password-secret-block", "team-dwh-password",
+                        "--allow-cidr", "203.0.113.7/32", tmp=isolated)
+
+    assert code == 1
+    assert "to load into it, its owner tags it SparkifyDwhReuse=allowed" in summary["error"]
+    assert leftovers(endpoint) == {**NOTHING, "clusters": ["team-dwh"]}
+
+
+def test_a_new_cluster_outside_the_policys_names_is_refused_before_creating_anything(
+    account: dict[str, str], isolated: Path
+) -> None:
+    code, summary = run("--target", "aws", "--cluster-id", "analytics", "--allow-cidr", "203.0.113.7/32", tmp=isolated)
+
+    assert code == 1
+    assert "a new cluster's id starts with sparkify- (the operator policy" in summary["error"]
+    assert leftovers(account["AWS_ENDPOINT_URL"]) == NOTHING
 
 
 def test_rerun_after_a_kept_run_adopts_everything(isolated: Path, aws: str) -> None:
@@ -388,6 +409,7 @@ def test_rerun_after_a_kept_run_adopts_everything(isolated: Path, aws: str) -> N
 
 # S3 operations whose IAM action is named differently; every other operation is service:Operation.
 S3_ACTIONS = {
+    "HeadBucket": "s3:ListBucket",
     "ListObjectsV2": "s3:ListBucket",
     "ListObjectVersions": "s3:ListBucketVersions",
     "ListBuckets": "s3:ListAllMyBuckets",
@@ -397,28 +419,141 @@ S3_ACTIONS = {
 }
 
 
-def test_operator_policy_covers_every_call_a_run_and_teardown_make(
-    account: dict[str, str], isolated: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """deployments/aws-operator-policy.json, the README's list of permissions, is complete."""
+POLICY = json.loads((ROOT / "deployments" / "aws-operator-policy.json").read_text())
+RUN = ("--target", "aws", "--allow-cidr", "203.0.113.7/32", "--connect-timeout-s", "1")
+UNREACHABLE = "cannot reach the warehouse at "
+
+
+def granted(policy: dict[str, Any]) -> set[str]:
+    return {a for s in policy["Statement"] if s["Effect"] == "Allow"
+            for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+
+
+def without_actions(policy: dict[str, Any], *removed: str) -> dict[str, Any]:
+    """`policy` with `removed` taken out of every statement, and statements left empty dropped."""
+    kept = []
+    for statement in policy["Statement"]:
+        actions = [a for a in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])
+                   if a not in removed]
+        kept += [{**statement, "Action": actions}] if actions else []
+    return {**policy, "Statement": kept}
+
+
+def left_group_with_a_stale_rule(endpoint: str) -> str:
+    """The security group an earlier run left (tagged as this project's), admitting an IP it had then."""
+    ec2 = client(endpoint, "ec2")
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    group = ec2.create_security_group(
+        GroupName="sparkify-dwh-ingress", Description="left by an earlier run", VpcId=vpc,
+        TagSpecifications=[{"ResourceType": "security-group", "Tags": [{"Key": "Project", "Value": "sparkify-dwh"},
+                                                                      {"Key": "ClusterId", "Value": "sparkify-dwh"}]}],
+    )["GroupId"]
+    add_a_stale_rule(endpoint, group)
+    return group
+
+
+def add_a_stale_rule(endpoint: str, group: str) -> None:
+    """The rule of an address this machine had at an earlier run."""
+    stale = {"IpProtocol": "tcp", "FromPort": 5439, "ToPort": 5439, "IpRanges": [{"CidrIp": "198.51.100.9/32"}]}
+    client(endpoint, "ec2").authorize_security_group_ingress(GroupId=group, IpPermissions=[stale])
+
+
+def admitted(endpoint: str, group: str) -> list[str]:
+    [found] = client(endpoint, "ec2").describe_security_groups(GroupIds=[group])["SecurityGroups"]
+    return [r["CidrIp"] for p in found["IpPermissions"] for r in p["IpRanges"]]
+
+
+@pytest.fixture
+def exercised(account: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> set[str]:
+    """The IAM actions of every call made with the operator's key (the tests' own calls use the admin's)."""
     real = BaseClient._make_api_call
     actions: set[str] = set()
 
     def record(client: BaseClient, name: str, params: dict[str, Any]) -> Any:
-        prefix = client.meta.service_model.signing_name
-        actions.add(S3_ACTIONS.get(name, f"s3:{name}") if prefix == "s3" else f"{prefix}:{name}")
+        if client._request_signer._credentials.access_key == account["AWS_ACCESS_KEY_ID"]:
+            prefix = client.meta.service_model.signing_name
+            actions.add(S3_ACTIONS.get(name, f"s3:{name}") if prefix == "s3" else f"{prefix}:{name}")
         return real(client, name, params)
 
     monkeypatch.setattr(BaseClient, "_make_api_call", record)
-    run("--target", "aws", "--allow-cidr", "203.0.113.7/32", "--connect-timeout-s", "1", "--keep-cluster", tmp=isolated)
-    assert main(["--target", "aws", "teardown"]) == 0
+    return actions
 
-    policy = json.loads((ROOT / "deployments" / "aws-operator-policy.json").read_text())
-    granted: set[str] = set()
-    for statement in policy["Statement"]:
-        granted |= {statement["Action"]} if isinstance(statement["Action"], str) else set(statement["Action"])
-    assert {"redshift:CreateCluster", "iam:DeleteRole", "s3:PutEncryptionConfiguration"} <= actions
-    assert actions - granted == set()
+
+def test_every_path_runs_as_the_operator_with_nothing_beyond_its_policy(
+    account: dict[str, str], isolated: Path, exercised: set[str], capsys: pytest.CaptureFixture
+) -> None:
+    """Under moto's IAM enforcement, as the user holding exactly deployments/aws-operator-policy.json: a
+    run that creates everything and keeps it; a run that adopts all of it, its security group holding a
+    stale rule by then; the teardown command; a run reusing a cluster its owner tagged for reuse, and
+    its teardown. Each run ends at the unreachable endpoint, never at a refusal, and nothing is left."""
+    from prefect.blocks.system import Secret
+
+    endpoint = account["AWS_ENDPOINT_URL"]
+    code, summary = run(*RUN, "--keep-cluster", tmp=isolated)
+    assert code == 1 and UNREACHABLE in summary["error"], summary["error"]
+    [group] = [g["GroupId"] for g in client(endpoint, "ec2").describe_security_groups()["SecurityGroups"]
+               if g["GroupName"] == "sparkify-dwh-ingress"]
+    add_a_stale_rule(endpoint, group)
+
+    code, summary = run(*RUN, "--keep-cluster", tmp=isolated)
+    assert code == 1 and UNREACHABLE in summary["error"], summary["error"]
+    assert admitted(endpoint, group) == ["203.0.113.7/32"]
+    assert main(["--target", "aws", "teardown"]) == 0
+    assert leftovers(endpoint) == NOTHING
+
+    create_foreign_cluster(endpoint, "TeamPassw0rd", [REUSE_TAG])
+    Secret(value="TeamPassw0rd").save("team-dwh-password", overwrite=True)
+    code, summary = run(*RUN, "--cluster-id", "team-dwh", "--password-secret-block", "team-dwh-password", tmp=isolated)
+    assert code == 1 and UNREACHABLE in summary["error"], summary["error"]
+    assert main(["--target", "aws", "--cluster-id", "team-dwh", "teardown"]) == 0
+    assert leftovers(endpoint) == {**NOTHING, "clusters": ["team-dwh"]}
+    assert client(endpoint, "redshift").describe_clusters()["Clusters"][0]["IamRoles"] == []
+
+    assert exercised - granted(POLICY) == set()
+    assert {"ec2:CreateSecurityGroup", "ec2:RevokeSecurityGroupIngress", "iam:UpdateAssumeRolePolicy",
+            "redshift:ModifyCluster", "redshift:ModifyClusterIamRoles", "redshift:DescribeOrderableClusterOptions",
+            "iam:DeleteRole", "s3:DeleteBucket"} <= exercised
+    with capsys.disabled():
+        print(f"\nactions the operator exercised ({len(exercised)}): {', '.join(sorted(exercised))}")
+
+
+def test_without_revoke_the_operator_cannot_adopt_a_group_with_a_stale_rule(
+    account: dict[str, str], isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same path with ec2:RevokeSecurityGroupIngress taken out of the policy fails, as it would on AWS."""
+    endpoint = account["AWS_ENDPOINT_URL"]
+    group = left_group_with_a_stale_rule(endpoint)
+    operator = OperatorAccount(without_actions(POLICY, "ec2:RevokeSecurityGroupIngress"))
+    for name, value in operator.keys.items():
+        monkeypatch.setenv(name.upper(), value)
+    try:
+        code, summary = run(*RUN, tmp=isolated)
+    finally:
+        operator.close()
+
+    assert code == 1
+    operator_arn = "arn:aws:iam::123456789012:user/sparkify-operator"
+    refused = f"AWS refused RevokeSecurityGroupIngress (AccessDenied: User: {operator_arn} is not authorized"
+    assert refused in summary["error"]
+    assert "198.51.100.9/32" not in " ".join(map(str, leftovers(endpoint).values())) and group
+    assert leftovers(endpoint) == NOTHING
+
+
+def test_a_local_run_calls_as_the_operator_too(
+    isolated: Path, aws: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Every local run holds deployments/aws-operator-policy.json: without one action it needs, it is refused."""
+    import local.operator
+
+    reduced = tmp_path / "policy.json"
+    reduced.write_text(json.dumps(without_actions(POLICY, "redshift:DescribeOrderableClusterOptions")))
+    monkeypatch.setattr(local.operator, "OPERATOR_POLICY", reduced)
+
+    code, summary = run(tmp=isolated)
+
+    assert code == 1
+    assert "AWS refused DescribeOrderableClusterOptions (AccessDenied" in summary["error"]
+    assert leftovers(aws) == NOTHING
 
 
 def test_transient_errors_are_retried(isolated: Path, aws: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -474,7 +609,7 @@ def test_a_left_cluster_with_other_settings_is_named_not_adopted(isolated: Path,
 
     assert code == 1
     assert (
-        "cluster sparkify-dwh, left by an earlier run, has other settings: NodeType ra3.xlplus (wanted dc2.large)"
+        "cluster sparkify-dwh, left by an earlier run, has other settings: NodeType ra3.xlplus (wanted ra3.large)"
         in summary["error"]
     )
     assert "teardown" in summary["error"]
@@ -516,3 +651,33 @@ def test_a_cluster_refusing_deletion_while_it_changes_is_deleted_once_it_lets(
     assert code == 0, summary
     assert refusals == [0]
     assert leftovers(aws) == NOTHING
+
+
+def test_a_cluster_in_another_region_than_the_source_gets_its_manifests_in_the_sources_region(
+    account: dict[str, str], isolated: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The cluster in us-east-1, udacity-dend in us-west-2: COPY reads with REGION us-west-2, so the manifest
+    bucket is created in us-west-2 (named for the cluster's region, so teardown finds it by the cluster)."""
+    endpoint = account["AWS_ENDPOINT_URL"]
+    real = BaseClient._make_api_call
+    seen: dict[str, str] = {}
+
+    # Where the bucket is, asked as teardown starts emptying it: the manifest stage is over by then.
+    def inspect(client_: BaseClient, name: str, params: dict[str, Any]) -> Any:
+        if name == "ListObjectVersions" and not seen:
+            seen[params["Bucket"]] = bucket_region(client(endpoint, "s3", "us-east-1"), params["Bucket"])
+        return real(client_, name, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", inspect)
+    monkeypatch.setenv("SPARKIFY_REGION", "us-east-1")
+    code, summary = run(*RUN, "--keep-cluster", tmp=isolated)
+    assert code == 1 and UNREACHABLE in summary["error"], summary["error"]
+    try:
+        assert seen == {"sparkify-dwh-123456789012-us-east-1-sparkify-dwh": "us-west-2"}
+        [cluster] = client(endpoint, "redshift", "us-east-1").describe_clusters()["Clusters"]
+        assert cluster["Endpoint"]["Address"].endswith(".us-east-1.redshift.amazonaws.com")
+        assert "COPY reads across regions (REGION us-west-2)" in caplog.text
+    finally:
+        assert main(["--target", "aws", "teardown"]) == 0
+    assert client(endpoint, "redshift", "us-east-1").describe_clusters()["Clusters"] == []
+    assert leftovers(endpoint) == NOTHING

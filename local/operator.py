@@ -1,0 +1,135 @@
+"""The local twin's AWS account, run as a real one is: an administrator sets it up once, and the
+pipeline calls as the operator, an IAM user holding exactly deployments/aws-operator-policy.json,
+with moto's IAM enforcement on.
+
+moto 5.2 enforces IAM (moto/core/authorization.py, moto/iam/access_control.py) for the whole
+process once its settings say so; it checks each call's action and, for S3 and IAM roles, its
+resource, but evaluates no condition and no permissions boundary, substitutes no policy variable,
+and sees every EC2 and Redshift call as resource "*". moto_view() turns the policy into what moto
+can evaluate while granting the same actions, so that a refusal under enforcement means the policy
+lacks an action.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+from contextlib import ExitStack
+from typing import Any
+
+from moto.core import DEFAULT_ACCOUNT_ID, enable_iam_authentication
+from moto.iam.models import iam_backends
+
+from core.resources import BOUNDARY_NAME, ROLE_PATH
+from core.settings import PROJECT_ROOT
+
+OPERATOR_POLICY = PROJECT_ROOT / "deployments" / "aws-operator-policy.json"
+BOUNDARY_POLICY = PROJECT_ROOT / "deployments" / f"{BOUNDARY_NAME}.json"
+OPERATOR = "sparkify-operator"
+# The twin's administrator, and what stands in for AWS's services (Redshift reading S3 for COPY).
+# Its access key is the fixed pair tests and the twin have always used, so that a client made with
+# it keeps working while enforcement is on.
+ADMIN = "sparkify-twin-admin"
+ADMIN_KEYS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
+ACCOUNT_VARIABLE = "${aws:PrincipalAccount}"
+
+# moto authorizes these against the resource "*": every EC2, Redshift and STS call, and the IAM
+# calls that name no existing role (it resolves RoleName to an ARN only once the role exists).
+_STAR_SERVICES = {"ec2", "redshift", "sts"}
+_STAR_IAM_ACTIONS = {"iam:CreateRole", "iam:ListRoles", "iam:CreateServiceLinkedRole"}
+# S3 operations moto authorizes under another action than AWS (moto/s3/responses.py ACTION_MAP):
+# AWS's action -> the one moto checks on the same resource.
+_S3_AS_MOTO_NAMES_THEM = {
+    "s3:ListBucket": "s3:HeadBucket",
+    "s3:PutBucketPublicAccessBlock": "s3:CreateBucket",
+    "s3:PutEncryptionConfiguration": "s3:CreateBucket",
+}
+
+
+def _listed(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+def moto_view(policy: dict[str, Any], account_id: str) -> dict[str, Any]:
+    """`policy` as moto can evaluate it: the same actions allowed and denied.
+
+    - ${aws:PrincipalAccount} becomes the account id: moto substitutes no policy variable.
+    - An Allow statement's actions that moto checks against "*" are allowed again on "*".
+    - S3 operations moto names differently are allowed under its name on the same resources, and
+      DeleteObjects (moto: s3:DeleteObject on the bucket) on the bucket of allowed objects.
+    Conditions stay as written: moto treats every condition of an identity policy as met, so a
+    conditioned Deny denies always; the operator policy's Denies name only ec2:CreateSecurityGroup,
+    which moto_view allows again on "*" in its own statement, where the Deny's ARN does not match.
+    """
+    statements = json.loads(json.dumps(policy).replace(ACCOUNT_VARIABLE, account_id))["Statement"]
+    extra: list[dict[str, Any]] = []
+    for statement in statements:
+        if statement["Effect"] != "Allow":
+            continue
+        actions, resources = _listed(statement["Action"]), _listed(statement["Resource"])
+        at_star = [a for a in actions if a.split(":")[0] in _STAR_SERVICES or a in _STAR_IAM_ACTIONS]
+        if at_star and resources != ["*"]:
+            extra.append({"Effect": "Allow", "Action": at_star, "Resource": "*"})
+        renamed = sorted({_S3_AS_MOTO_NAMES_THEM[a] for a in actions if a in _S3_AS_MOTO_NAMES_THEM})
+        if renamed:
+            extra.append({"Effect": "Allow", "Action": renamed, "Resource": resources})
+        if "s3:DeleteObject" in actions:
+            buckets = [r.removesuffix("/*") for r in resources if r.endswith("/*")]
+            extra.append({"Effect": "Allow", "Action": "s3:DeleteObject", "Resource": buckets})
+    return {"Version": "2012-10-17", "Statement": statements + extra}
+
+
+# moto's enforcement is one switch for the process: held while any OperatorAccount is open.
+_LOCK = threading.Lock()
+_holders: list[OperatorAccount] = []
+_enforcing = ExitStack()
+
+
+class OperatorAccount:
+    """moto's account set up as an administrator would (the role boundary, the operator user with
+    `policy`, the default deployments/aws-operator-policy.json) and enforced until close()."""
+
+    def __init__(self, policy: dict[str, Any] | None = None, account_id: str = DEFAULT_ACCOUNT_ID) -> None:
+        policy = json.loads(OPERATOR_POLICY.read_text()) if policy is None else copy.deepcopy(policy)
+        iam = iam_backends[account_id]["aws"]
+        # Set up through moto's backend, as an administrator's console would: no request to authorize.
+        if f"arn:aws:iam::{account_id}:policy{ROLE_PATH}{BOUNDARY_NAME}" not in iam.managed_policies:
+            iam.create_policy(
+                description="What a role the sparkify-dwh operator creates may do at most",
+                path=ROLE_PATH, policy_document=BOUNDARY_POLICY.read_text(), policy_name=BOUNDARY_NAME, tags=[],
+            )
+        if ADMIN not in iam.users:
+            iam.create_user("us-east-1", ADMIN)
+            iam.put_user_policy(ADMIN, "everything", json.dumps(
+                {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+            ))
+            key = iam.create_access_key(ADMIN)
+            iam.access_keys.pop(key.physical_resource_id)
+            key.access_key_id, key.secret_access_key = ADMIN_KEYS.values()
+            iam.access_keys[key.physical_resource_id] = key
+        if OPERATOR not in iam.users:
+            iam.create_user("us-east-1", OPERATOR)
+        iam.put_user_policy(OPERATOR, "operator", json.dumps(moto_view(policy, account_id)))
+        self._iam = iam
+        self._key = iam.create_access_key(OPERATOR)
+        with _LOCK:
+            if not _holders:
+                _enforcing.enter_context(enable_iam_authentication())
+            _holders.append(self)
+
+    @property
+    def keys(self) -> dict[str, str]:
+        """The operator's access key, as boto3 takes it."""
+        return {"aws_access_key_id": self._key.access_key_id, "aws_secret_access_key": self._key.secret_access_key}
+
+    def close(self) -> None:
+        """Delete the operator's key (moto allows a user two) and, with the last account, stop enforcing."""
+        with _LOCK:
+            if self not in _holders:
+                return
+            _holders.remove(self)
+            if not _holders:
+                _enforcing.close()
+        if OPERATOR in self._iam.users:  # unless moto was reset meanwhile
+            self._iam.delete_access_key(self._key.access_key_id, OPERATOR)
