@@ -86,6 +86,9 @@ class StubbedTarget(Target):
     def dsn(self, endpoint: Endpoint, password: SecretStr) -> Any:
         raise NotImplementedError
 
+    def existing_warehouse(self, password: SecretStr | None) -> Any:
+        raise NotImplementedError
+
     def caller_cidr(self) -> str:
         return "203.0.113.7/32"
 
@@ -267,15 +270,16 @@ def test_the_manifest_bucket_waits_while_a_deleted_name_is_released_in_the_sourc
     s3.add_response("create_bucket", {}, {"Bucket": bucket,
                                           "CreateBucketConfiguration": {"LocationConstraint": "us-west-2"}})
     refuse(s3, "put_public_access_block", "NoSuchBucket", "The specified bucket does not exist", status=404)
-    for method in ("put_public_access_block", "put_bucket_encryption", "put_bucket_tagging", *["put_object"] * 2):
+    for method in ("put_public_access_block", "put_bucket_encryption", "put_bucket_tagging", *["put_object"] * 3):
         s3.add_response(method, {})
     song = SourceObject("song_data/A/A/A/TRAAAAW128F429D538.json", 250, "etag")
-    sources = Sources("udacity-dend", "us-west-2", [song], [song], Window())
+    sources = Sources("udacity-dend", "us-west-2", [song], [song], b'{"jsonpaths": []}', Window())
 
     with disable_run_logger():
         urls = write_manifests.fn(target, sources, "run-1")
 
     assert urls["songs"] == f"s3://{bucket}/manifests/song_data.manifest"
+    assert urls["jsonpaths"] == f"s3://{bucket}/manifests/staging_events_jsonpaths.json"
     assert len(target.sleeps) == 2
     assert target.sleeps[0] <= BUCKET_NAME_BUSY.delay(0)
     for stubber in target.stubbers.values():
