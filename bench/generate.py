@@ -254,7 +254,6 @@ def generate(out: Path, songs: int, events: int, days: int, seed: int, match_sha
         with path.open("w") as f:
             for event in stream.day(day, per_day + (n < extra)):
                 f.write(json.dumps(event, separators=(",", ":")) + "\n")
-    shutil.copy(Path(__file__).resolve().parent.parent / "data" / "sample" / "log_json_path.json", out)
     params = {"songs": songs, "events": events, "days": days, "seed": seed, "match_share": match_share}
     counts = {"params": params, **expected_counts(out)}
     (out / "expected.json").write_text(json.dumps(counts, indent=2) + "\n")

@@ -21,8 +21,10 @@ BOUNDARY_NAME = f"{PROJECT_TAG}-read-role-boundary"
 NEW_CLUSTER_PREFIX = "sparkify-"
 # The tag an owner puts on a cluster this project did not create to let runs load into it.
 REUSE_TAG = {"Key": "SparkifyDwhReuse", "Value": "allowed"}
-# One manifest per COPY: every song file, and the event files of the run's window.
+# One manifest per COPY: every song file, and the event files of the run's window; beside them the
+# JSONPaths file the events' COPY maps its columns with.
 MANIFEST_KEYS = {"songs": "manifests/song_data.manifest", "events": "manifests/log_data.manifest"}
+JSONPATHS_KEY = "manifests/staging_events_jsonpaths.json"
 
 
 def role_name(cluster_id: str) -> str:

@@ -131,7 +131,11 @@ class Settings(BaseSettings):
     source_bucket: str = Field("udacity-dend", description="the S3 bucket holding the source data")
     song_prefix: str = Field("song_data", description="the key prefix of the song files")
     log_prefix: str = Field("log_data", description="the key prefix of the event files")
-    log_jsonpaths_key: str = Field("log_json_path.json", description="the key of the events' JSONPaths file")
+    log_jsonpaths_key: str | None = Field(
+        None,
+        description="the key, in the source bucket, of your own JSONPaths file for the events "
+        "(if empty: the project's sql/staging/staging_events_jsonpaths.json)",
+    )
 
     # The warehouse.
     cluster_id: Annotated[str, RUN_PARAMETER] = Field(

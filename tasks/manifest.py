@@ -1,4 +1,4 @@
-"""The project's own private bucket, holding the manifests COPY reads.
+"""The project's own private bucket, holding the manifests COPY reads and the events' JSONPaths file.
 
 It is created in the source bucket's region, not necessarily the cluster's: COPY names the source's
 region in REGION, and with REGION every file it reads, the manifest included, must be there. Its
@@ -12,7 +12,7 @@ import json
 from prefect import get_run_logger, task
 
 from core.aws import bucket_location, bucket_region, is_not_found
-from core.resources import MANIFEST_KEYS, manifest_bucket_name, tags
+from core.resources import JSONPATHS_KEY, MANIFEST_KEYS, manifest_bucket_name, tags
 from core.retry import BUCKET_NAME_BUSY, BUCKET_NOT_YET_VISIBLE, RETRYING
 from core.target import Target
 from tasks.sources import Sources
@@ -29,8 +29,8 @@ def bucket_name(target: Target) -> str:
 
 @task(**RETRYING)
 def write_manifests(target: Target, sources: Sources, run_id: str) -> dict[str, str]:
-    """Create the private manifest bucket in the sources' region and write the two manifests;
-    return their s3:// URLs."""
+    """Create the private manifest bucket in the sources' region and write the two manifests and the
+    events' JSONPaths file; return their s3:// URLs (keys songs, events and jsonpaths)."""
     s3 = target.client("s3", region=sources.region)
     bucket = bucket_name(target)
     try:
@@ -66,6 +66,8 @@ def write_manifests(target: Target, sources: Sources, run_id: str) -> dict[str, 
         s3.put_object(Bucket=bucket, Key=MANIFEST_KEYS[name], Body=json.dumps({"entries": entries}).encode())
         urls[name] = f"s3://{bucket}/{MANIFEST_KEYS[name]}"
         get_run_logger().info("Manifest %s lists %d %s files", urls[name], len(entries), name[:-1])
+    s3.put_object(Bucket=bucket, Key=JSONPATHS_KEY, Body=sources.jsonpaths)
+    urls["jsonpaths"] = f"s3://{bucket}/{JSONPATHS_KEY}"
     return urls
 
 

@@ -4,6 +4,9 @@ COPY reads every key under a prefix; a zero-byte object there loads nothing and 
 upstream, so it is an error here on both targets, before a cluster exists to pay for. The source
 bucket's region is read here too: COPY names it in REGION, and the manifest bucket is created in
 it, since with REGION every file COPY reads, the manifest included, must be in that region.
+
+The events' JSONPaths file is the pipeline's own configuration (sql/staging/), not the source's: a
+source needs only its song and event files, unless it names a JSONPaths file of its own.
 """
 
 from __future__ import annotations
@@ -18,7 +21,11 @@ from core.aws import bucket_region, is_not_found
 from core.jsonpaths import parse_jsonpaths_file
 from core.retry import RETRYING
 from core.target import Target
+from core.warehouse import SQL_DIR
 from core.window import Window
+
+# Maps the event simulator's keys to staging_events' columns, in order.
+PROJECT_JSONPATHS = SQL_DIR / "staging" / "staging_events_jsonpaths.json"
 
 
 @dataclass(frozen=True)
@@ -31,12 +38,13 @@ class SourceObject:
 @dataclass(frozen=True)
 class Sources:
     """What the two COPYs will read: the song files, and the event files of the window, in the
-    bucket `bucket` of region `region`."""
+    bucket `bucket` of region `region`, and the JSONPaths document for the events."""
 
     bucket: str
     region: str
     songs: list[SourceObject]
     events: list[SourceObject]
+    jsonpaths: bytes
     window: Window = field(default_factory=Window)
 
     def url(self, obj: SourceObject) -> str:
@@ -94,14 +102,7 @@ def survey_sources(target: Target, window: Window) -> Sources:
     songs = _usable(s.source_bucket, s.song_prefix + "/", _listed(s3, s.source_bucket, s.song_prefix + "/"))
     in_window = [o for o in _listed(s3, s.source_bucket, s.log_prefix + "/") if window.covers(o.key)]
     events = _usable(s.source_bucket, s.log_prefix + "/", in_window)
-    jsonpaths = f"s3://{s.source_bucket}/{s.log_jsonpaths_key}"
-    try:
-        body = s3.get_object(Bucket=s.source_bucket, Key=s.log_jsonpaths_key)["Body"].read()
-    except s3.exceptions.NoSuchKey:
-        raise ValueError(
-            f"JSONPaths file {jsonpaths} does not exist; upload it or set SPARKIFY_LOG_JSONPATHS_KEY"
-        ) from None
-    parse_jsonpaths_file(body, jsonpaths)
+    jsonpaths = read_jsonpaths(target)
     logger = get_run_logger()
     logger.info(
         "Sources: %d song files, and %d event files for %s, in s3://%s (%s)",
@@ -117,4 +118,24 @@ def survey_sources(target: Target, window: Window) -> Sources:
             "bills as S3 data transfer; set SPARKIFY_REGION=%s to avoid it",
             region, s.region, region, region,
         )
-    return Sources(s.source_bucket, region, songs, events, window)
+    return Sources(s.source_bucket, region, songs, events, jsonpaths, window)
+
+
+def read_jsonpaths(target: Target) -> bytes:
+    """The events' JSONPaths document: the source's own if `log_jsonpaths_key` names one, else the
+    project's; checked here, so a broken one fails before a cluster exists."""
+    s = target.settings
+    if s.log_jsonpaths_key is None:
+        body, where = PROJECT_JSONPATHS.read_bytes(), str(PROJECT_JSONPATHS)
+    else:
+        where = f"s3://{s.source_bucket}/{s.log_jsonpaths_key}"
+        s3 = target.client("s3")
+        try:
+            body = s3.get_object(Bucket=s.source_bucket, Key=s.log_jsonpaths_key)["Body"].read()
+        except s3.exceptions.NoSuchKey:
+            raise ValueError(
+                f"JSONPaths file {where} does not exist; upload it, or unset SPARKIFY_LOG_JSONPATHS_KEY to use "
+                "the project's own"
+            ) from None
+    parse_jsonpaths_file(body, where)
+    return body

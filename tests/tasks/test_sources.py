@@ -12,14 +12,14 @@ from prefect.logging import disable_run_logger
 from core.settings import Settings
 from core.target import AwsTarget
 from core.window import Window
-from tasks.sources import survey_sources
+from tasks.sources import PROJECT_JSONPATHS, survey_sources
 from tests.support import SAMPLE, upload_data_dir
 
 
 @pytest.fixture
 def target(aws: str, s3: Any, monkeypatch: pytest.MonkeyPatch) -> AwsTarget:
     """The AWS target on moto's server, whose source bucket holds the sample."""
-    upload_data_dir(s3, "udacity-dend", SAMPLE, ("song_data", "log_data"), ("log_json_path.json",))
+    upload_data_dir(s3, "udacity-dend", SAMPLE, ("song_data", "log_data"))
     for name, value in {"AWS_ENDPOINT_URL": aws, "AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s"}.items():
         monkeypatch.setenv(name, value)
     return AwsTarget(Settings(target="aws"))
@@ -51,7 +51,6 @@ def test_a_rewritten_song_file_changes_the_signature(target: AwsTarget, s3: Any)
     [
         ("log_data/2018/12/", b"", "is a zero-byte object, a console 'folder' marker"),
         ("song_data/A/A/A/empty.json", b"", "is a zero-byte object, an empty file"),
-        ("log_json_path.json", b'{"jsonpaths": [', "is not valid JSON"),
     ],
 )
 def test_what_copy_could_not_use_fails_the_survey(
@@ -62,7 +61,20 @@ def test_what_copy_could_not_use_fails_the_survey(
         survey(target)
 
 
-def test_a_missing_jsonpaths_file_names_the_setting(target: AwsTarget, s3: Any) -> None:
-    s3.delete_object(Bucket="udacity-dend", Key="log_json_path.json")
-    with pytest.raises(ValueError, match="SPARKIFY_LOG_JSONPATHS_KEY"):
-        survey(target)
+def test_the_projects_jsonpaths_serve_a_source_without_one(target: AwsTarget) -> None:
+    assert survey(target).jsonpaths == PROJECT_JSONPATHS.read_bytes()
+
+
+def test_a_sources_own_jsonpaths_file_is_read_and_checked(target: AwsTarget, s3: Any) -> None:
+    own = target.with_settings(log_jsonpaths_key="config/paths.json")
+    body = json.dumps({"jsonpaths": [f"$.{c}" for c in ("artist", "auth")]}).encode()
+    s3.put_object(Bucket="udacity-dend", Key="config/paths.json", Body=body)
+    assert survey(own).jsonpaths == body
+    s3.put_object(Bucket="udacity-dend", Key="config/paths.json", Body=b'{"jsonpaths": [')
+    with pytest.raises(ValueError, match="config/paths.json is not valid JSON"):
+        survey(own)
+
+
+def test_a_missing_jsonpaths_file_names_the_setting(target: AwsTarget) -> None:
+    with pytest.raises(ValueError, match="s3://udacity-dend/missing.json does not exist.*SPARKIFY_LOG_JSONPATHS_KEY"):
+        survey(target.with_settings(log_jsonpaths_key="missing.json"))
