@@ -199,7 +199,7 @@ def _measure(data: Path, work: Path) -> dict[str, Any]:
     try:
         # The references stand outside the pipeline: they call as the twin's administrator.
         s3 = target.admin_client("s3")
-        files = data_files(data, ("song_data", "log_data"), ("log_json_path.json",))
+        files = data_files(data, ("song_data", "log_data"), ())
         started = time.perf_counter()
         target.prepare_sources()
         out["upload"] = time.perf_counter() - started
@@ -217,7 +217,7 @@ def _measure(data: Path, work: Path) -> dict[str, Any]:
         dsn = target.dsn(Endpoint("localhost", 5439, ""), password)
         create_tables(target, dsn)
         common = {"iam_role": "arn:aws:iam::123456789012:role/bench", "region": settings.region, "max_errors": 0}
-        jsonpaths = f"s3://{settings.source_bucket}/{settings.log_jsonpaths_key}"
+        jsonpaths = manifests["jsonpaths"]
         for table, params in (("staging_songs", {"manifest": manifests["songs"]}),
                               ("staging_events", {"manifest": manifests["events"], "jsonpaths": jsonpaths})):
             started = time.perf_counter()
@@ -240,7 +240,7 @@ def _row_path_agrees(settings: Any, target: Any, dsn: Any, params: dict[str, Any
     from tasks.staging import copy_table
 
     checksum = "SELECT COUNT(*), SUM(hashtextextended(e::text, 0)::numeric) FROM staging_events AS e"
-    with target.superuser(settings.cluster_id) as conn:
+    with target.superuser(target.database) as conn:
         columnar = conn.execute(checksum).fetchone()
         conn.execute("TRUNCATE staging_events")
     # The same target, with no object large enough for polars.
@@ -249,7 +249,7 @@ def _row_path_agrees(settings: Any, target: Any, dsn: Any, params: dict[str, Any
     started = time.perf_counter()
     copy_table(row_path, dsn, "staging_events", params)
     seconds = time.perf_counter() - started
-    with target.superuser(settings.cluster_id) as conn:
+    with target.superuser(target.database) as conn:
         rows = conn.execute(checksum).fetchone()
     return {"copy:staging_events:row_path": seconds, "row_path_agrees": columnar == rows}
 
@@ -262,7 +262,7 @@ def _server_side_bounds(target: Any, work: Path, dsn: Any) -> dict[str, float]:
     shared.chmod(0o777)  # the server process writes and reads the CSV file
     csv = shared / "staging_events.csv"
     result: dict[str, float] = {}
-    with target.superuser(target.settings.cluster_id) as conn:
+    with target.superuser(target.database) as conn:
         conn.execute(f"COPY staging_events TO '{csv}' (FORMAT csv)")
         total = conn.execute("SELECT COUNT(*) FROM staging_events").fetchone()[0]
         sample = conn.execute("SELECT * FROM staging_events LIMIT %s", (NAIVE_ROWS,)).fetchall()
@@ -304,17 +304,20 @@ def layer_cost() -> dict[str, float]:
     return {"statements": len(per_statement), "median_s": statistics.median(per_statement), "run_s": sum(per_statement)}
 
 
-def explain_songplays(work: Path) -> str:
+def explain_songplays(data: Path, work: Path) -> str:
     """EXPLAIN ANALYZE of the songplays transform on a kept warehouse, rolled back."""
     import psycopg
 
     from core.redshift_sql import split
+    from core.settings import Settings
     from core.warehouse import load_sql
     from local.redshift import to_postgres
+    from local.target import warehouse_database
 
     pgdata = work / "state" / "pgdata"
+    database = warehouse_database(Settings(data_dir=data, state_dir=work / "state"))
     script = load_sql("marts/songplays").replace("{window_start}", "NULL").replace("{window_end}", "NULL")
-    with psycopg.connect(host=str(pgdata), dbname="sparkify-dwh", user="postgres") as conn:
+    with psycopg.connect(host=str(pgdata), dbname=database, user="postgres") as conn:
         lines = []
         for statement in split(script)[:3]:
             plan = conn.execute("EXPLAIN (ANALYZE, COSTS OFF) " + to_postgres(statement)).fetchall()
@@ -343,7 +346,7 @@ def main(only: list[str] | None = None) -> int:
             run = run_pipeline(data, work, api)
             try:
                 stages = stage_seconds(run["summary"]["flow_run_id"])
-                plan = explain_songplays(work) if name == "5m" else None
+                plan = explain_songplays(data, work) if name == "5m" else None
             finally:
                 stop_pipeline_warehouse(work)
             expected = json.loads((data / "expected.json").read_text())

@@ -3,6 +3,7 @@ embedded PostgreSQL behind every cluster."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from typing import Any
 
@@ -43,6 +44,7 @@ class LocalTarget(Target):
         self._admin = aws.configure(AwsCredentials(**ADMIN_KEYS), settings.region, endpoint_url=self.twin.endpoint_url)
         # COPY reads S3 as Redshift does, with its own access rather than the operator's.
         super().__init__(settings, creds, LocalEngine(lambda: self.admin_client("s3"), copy_tuning))
+        self.database = warehouse_database(settings)
 
     def admin_client(self, service: str) -> Any:
         """A client calling as the twin's administrator: for what stands outside the pipeline."""
@@ -50,13 +52,14 @@ class LocalTarget(Target):
 
     def prepare_sources(self) -> None:
         s = self.settings
-        files = data_files(s.data_dir, (s.song_prefix, s.log_prefix), (s.log_jsonpaths_key,))
+        own_jsonpaths = (s.log_jsonpaths_key,) if s.log_jsonpaths_key else ()
+        files = data_files(s.data_dir, (s.song_prefix, s.log_prefix), own_jsonpaths)
         count = self.twin.fill_bucket(s.source_bucket, s.region, files)
         logger.info("Local S3 at %s holds %d objects from %s", self.twin.endpoint_url, count, s.data_dir)
 
     def dsn(self, endpoint: Endpoint, password: SecretStr) -> Dsn:
         s = self.settings
-        backing = self.twin.back_cluster(s.cluster_id, s.master_user, password.get_secret_value())
+        backing = self.twin.back_cluster(self.database, s.master_user, password.get_secret_value())
         return Dsn(password=password, connect_timeout_s=s.connect_timeout_s, **backing)
 
     def caller_cidr(self) -> str:
@@ -65,10 +68,10 @@ class LocalTarget(Target):
     def existing_warehouse(self, password: SecretStr | None) -> Dsn:
         """The persisted local warehouse, as the superuser of the embedded PostgreSQL: no password."""
         s = self.settings
-        dsn = self.twin.warehouse_dsn(s.cluster_id)
+        dsn = self.twin.warehouse_dsn(self.database)
         if dsn is None:
-            raise ValueError(f"there is no local warehouse {s.cluster_id} in {s.state_dir} yet: run "
-                             "python flows/sparkify.py first")
+            raise ValueError(f"there is no local warehouse {s.cluster_id} of {s.data_dir} in {s.state_dir} yet: "
+                             "run python flows/sparkify.py with the same --data-dir first")
         return Dsn(password=password or SecretStr(""), connect_timeout_s=s.connect_timeout_s, **dsn)
 
     def superuser(self, dbname: str = "postgres") -> psycopg.Connection:
@@ -76,10 +79,23 @@ class LocalTarget(Target):
         return self.twin.superuser(dbname)
 
     def forget_cluster(self, cluster_id: str) -> None:
-        # The local warehouse persists across runs, like a reused cluster, until asked to wipe it.
+        # The local warehouse persists across runs, like a reused cluster, until asked to wipe it:
+        # then the databases of every source it was loaded from go.
         if self.settings.wipe_warehouse:
-            self.twin.drop_cluster_database(cluster_id)
+            for database in self.twin.databases(prefix=cluster_id + "."):
+                self.twin.drop_cluster_database(database)
 
     def close(self, keep_warehouse: bool = False) -> None:
         self.account.close()
         self.twin.stop(keep_postgres=keep_warehouse)
+
+
+def warehouse_database(settings: Settings) -> str:
+    """The local database behind `cluster_id` for the run's source, e.g. sparkify-dwh.sample-1a2b3c4d.
+
+    One per source, so switching --data-dir never mixes datasets: on AWS a new cluster starts
+    empty for its source, while a local one persists. PostgreSQL cuts names at 63 bytes.
+    """
+    folder = settings.data_dir.resolve()
+    source = "|".join((str(folder), settings.source_bucket, settings.song_prefix, settings.log_prefix))
+    return f"{settings.cluster_id[:36]}.{folder.name[:16]}-{hashlib.sha256(source.encode()).hexdigest()[:8]}"

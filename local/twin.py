@@ -42,11 +42,11 @@ class LocalTwin:
             self._moto.stop()
             raise
 
-    def back_cluster(self, cluster_id: str, user: str, password: str) -> dict[str, Any]:
+    def back_cluster(self, database: str, user: str, password: str) -> dict[str, Any]:
         """Give a Redshift cluster its database and master user; return how to connect to it.
 
-        Each cluster is one PostgreSQL database named after it, sorting as Redshift does (binary
-        UTF-8) and in UTC, with Redshift's system objects and functions.
+        Each cluster's warehouse is a PostgreSQL database, sorting as Redshift does (binary UTF-8)
+        and in UTC, with Redshift's system objects and functions.
         """
         with self.superuser() as conn:
             role_exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (user,)).fetchone()
@@ -54,31 +54,33 @@ class LocalTwin:
             conn.execute(
                 sql.SQL(verb + " ROLE {} LOGIN PASSWORD {}").format(sql.Identifier(user), sql.Literal(password))
             )
-            collation = conn.execute("SELECT datcollate FROM pg_database WHERE datname = %s", (cluster_id,)).fetchone()
+            collation = conn.execute("SELECT datcollate FROM pg_database WHERE datname = %s", (database,)).fetchone()
             if collation is not None and collation[0] != "C":
                 # Made before the local database sorted as Redshift does; its rows come from the source.
-                logger.warning("Rebuilding local warehouse %s with Redshift's binary sort order", cluster_id)
-                self.drop_cluster_database(cluster_id)
+                logger.warning("Rebuilding local warehouse %s with Redshift's binary sort order", database)
+                self.drop_cluster_database(database)
                 collation = None
             if collation is None:
-                database, owner = sql.Identifier(cluster_id), sql.Identifier(user)
-                conn.execute(sql.SQL("CREATE DATABASE {} OWNER {} " + CREATE_DATABASE_OPTIONS).format(database, owner))
-                conn.execute(sql.SQL("ALTER DATABASE {} " + DATABASE_SETTINGS).format(database))
+                name, owner = sql.Identifier(database), sql.Identifier(user)
+                conn.execute(sql.SQL("CREATE DATABASE {} OWNER {} " + CREATE_DATABASE_OPTIONS).format(name, owner))
+                conn.execute(sql.SQL("ALTER DATABASE {} " + DATABASE_SETTINGS).format(name))
                 # Redshift sizes query memory itself; PostgreSQL's 4 MB default spills the
                 # transforms' sorts and hashes to disk from about 100k events on.
-                conn.execute(sql.SQL("ALTER DATABASE {} SET work_mem = '128MB'").format(database))
-        with self.superuser(cluster_id) as conn:
+                conn.execute(sql.SQL("ALTER DATABASE {} SET work_mem = '128MB'").format(name))
+        with self.superuser(database) as conn:
             conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(user)))
             install_system_objects(conn)
-        return self._login(cluster_id, user)
+        return self._login(database, user)
 
     def fill_bucket(self, bucket: str, region: str, files: Iterable[tuple[Path, str]]) -> int:
-        """Put (file, key) pairs into `bucket` through moto's S3 backend in this process.
+        """Make `bucket` hold exactly the (file, key) pairs, through moto's S3 backend in this process.
 
         This stands in for data that is in S3 already, so it is set up rather than transferred:
         over HTTP each small object costs milliseconds (see bench/README.md), here microseconds.
         Everything the pipeline itself reads still goes through moto's S3 API. One file is in
-        memory at a time; moto spills objects over 5 MB to temporary files.
+        memory at a time; moto spills objects over 5 MB to temporary files. moto's state lives as
+        long as the process, so keys an earlier fill left (another --data-dir, a file removed
+        since) are deleted: the bucket mirrors the folder.
         """
         from moto.core import DEFAULT_ACCOUNT_ID
         from moto.s3.exceptions import BucketAlreadyExists
@@ -89,26 +91,35 @@ class LocalTwin:
             backend.create_bucket(bucket, region)
         except BucketAlreadyExists:
             pass
+        stale = set(backend.get_bucket(bucket).keys.keys())
         count = 0
         for path, key in files:
             backend.put_object(bucket, key, path.read_bytes())
+            stale.discard(key)
             count += 1
+        for key in stale:
+            backend.delete_object(bucket, key)
         return count
 
-    def warehouse_dsn(self, cluster_id: str) -> dict[str, Any] | None:
-        """How the superuser connects to the database of `cluster_id`, or None if it has none yet."""
+    def warehouse_dsn(self, database: str) -> dict[str, Any] | None:
+        """How the superuser connects to `database`, or None if it does not exist yet."""
+        if database not in self.databases(prefix=database):
+            return None
+        return self._login(database, self._postgres.superuser_dsn()["user"])
+
+    def databases(self, prefix: str) -> list[str]:
+        """The databases whose names start with `prefix`."""
         with self.superuser() as conn:
-            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (cluster_id,)).fetchone():
-                return None
-        return self._login(cluster_id, self._postgres.superuser_dsn()["user"])
+            rows = conn.execute("SELECT datname FROM pg_database WHERE starts_with(datname, %s)", (prefix,)).fetchall()
+        return [name for (name,) in rows]
 
     def _login(self, dbname: str, user: str) -> dict[str, Any]:
         dsn = self._postgres.superuser_dsn()
         return {"host": dsn["host"], "port": int(dsn.get("port") or 5432), "dbname": dbname, "user": user}
 
-    def drop_cluster_database(self, cluster_id: str) -> None:
+    def drop_cluster_database(self, database: str) -> None:
         with self.superuser() as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(cluster_id)))
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database)))
 
     def superuser(self, dbname: str = "postgres") -> psycopg.Connection:
         """An autocommit connection as the server's superuser: setup, and the benchmark's references."""

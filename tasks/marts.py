@@ -1,5 +1,6 @@
 """The star schema, one SQL file per table (`sql/marts/<table>.sql`), each in its own transaction:
-dimensions are merged, and the facts of the run's window replaced."""
+songs and artists rebuilt from the staged song files, users merged, and the facts of the run's
+window replaced."""
 
 from __future__ import annotations
 

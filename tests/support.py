@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import boto3
+import psycopg
 
 from core.aws import bucket_location
+from core.settings import Settings
+from local.postgres import start_postgres
+from local.target import warehouse_database
 from local.twin import data_files
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample"
@@ -49,6 +55,18 @@ def leftovers(endpoint: str) -> dict[str, list[str]]:
     }
 
 
+@contextmanager
+def local_warehouse(state: Path, data: Path = SAMPLE) -> Iterator[psycopg.Connection]:
+    """The local warehouse of source `data` that a --keep-cluster run left in `state`, as the superuser."""
+    server = start_postgres(state / "pgdata")
+    try:
+        database = warehouse_database(Settings(data_dir=data, state_dir=state))
+        with psycopg.connect(**{**server.superuser_dsn(), "dbname": database}) as conn:
+            yield conn
+    finally:
+        server.stop()
+
+
 NOTHING = {"roles": [], "clusters": [], "security_groups": [], "buckets": []}
 
 
@@ -77,7 +95,9 @@ def cut_a_line(data: Path) -> str:
     return f"{broken.name} line 3"
 
 
-def upload_data_dir(s3: Any, bucket: str, data_dir: Path, prefixes: tuple[str, ...], extra: tuple[str, ...]) -> int:
+def upload_data_dir(
+    s3: Any, bucket: str, data_dir: Path, prefixes: tuple[str, ...], extra: tuple[str, ...] = ()
+) -> int:
     """Fill `bucket` from `data_dir` over the S3 API with parallel PUTs: an S3 that stands for
     the user's own bucket."""
     try:

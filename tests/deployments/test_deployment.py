@@ -20,7 +20,6 @@ from typing import Any, TypeVar
 
 import httpx
 import psutil
-import psycopg
 import pytest
 from prefect.client.orchestration import SyncPrefectClient, get_client
 from prefect.client.schemas.filters import (
@@ -39,8 +38,7 @@ from prefect.states import Cancelling, Scheduled
 from core.settings import run_parameters
 from flows.locks import _ensure_limit
 from flows.parameters import describe_parameter
-from local.postgres import start_postgres
-from tests.support import NOTHING, SAMPLE, leftovers, upload_data_dir
+from tests.support import NOTHING, SAMPLE, leftovers, local_warehouse, upload_data_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 PREFECT = [sys.executable, "-m", "prefect"]
@@ -196,14 +194,10 @@ def test_a_scheduled_run_loads_the_previous_complete_day(walkthrough: Walkthroug
     # The warehouse holds that day, and only it: compared with the day's file itself.
     events = [json.loads(line) for line in (SAMPLE / "log_data" / "2018" / "11" / f"{DAY}-events.json").open()]
     plays = {(e["userId"], e["sessionId"], e["itemInSession"], e["ts"]) for e in events if e["page"] == "NextSong"}
-    postgres = start_postgres(Path(walkthrough.env["SPARKIFY_STATE_DIR"]) / "pgdata")
-    try:
-        with psycopg.connect(**{**postgres.superuser_dsn(), "dbname": "sparkify-dwh"}) as conn:
-            assert conn.execute("SELECT COUNT(*) FROM songplays").fetchone()[0] == len(plays)
-            days = conn.execute("SELECT DISTINCT CAST(start_time AS DATE) FROM songplays").fetchall()
-            assert [str(d[0]) for d in days] == [DAY]
-    finally:
-        postgres.stop()
+    with local_warehouse(Path(walkthrough.env["SPARKIFY_STATE_DIR"])) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM songplays").fetchone()[0] == len(plays)
+        days = conn.execute("SELECT DISTINCT CAST(start_time AS DATE) FROM songplays").fetchall()
+        assert [str(d[0]) for d in days] == [DAY]
     assert summary["rows in songplays"] == f"{len(plays):,}"
 
 
@@ -213,8 +207,7 @@ def account(walkthrough: Walkthrough) -> Iterator[str]:
     httpx.post(f"{walkthrough.moto}/moto-api/reset", timeout=10)
     from tests.support import client
 
-    upload_data_dir(client(walkthrough.moto, "s3"), "udacity-dend", SAMPLE, ("song_data", "log_data"),
-                    ("log_json_path.json",))
+    upload_data_dir(client(walkthrough.moto, "s3"), "udacity-dend", SAMPLE, ("song_data", "log_data"))
     yield walkthrough.moto
     httpx.post(f"{walkthrough.moto}/moto-api/reset", timeout=10)
 

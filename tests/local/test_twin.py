@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from local.twin import LocalTwin, data_files
-from tests.support import SAMPLE, client, upload_data_dir
+from tests.support import SAMPLE, client, sample_copy, upload_data_dir
 
 
 def test_the_twin_backs_a_cluster_with_a_database(tmp_path: Path) -> None:
@@ -26,21 +26,23 @@ def test_the_twin_backs_a_cluster_with_a_database(tmp_path: Path) -> None:
 
 
 def test_upload_fills_the_source_bucket_from_the_data_dir(s3) -> None:
-    count = upload_data_dir(s3, "udacity-dend", SAMPLE, ("song_data", "log_data"), ("log_json_path.json",))
+    count = upload_data_dir(s3, "udacity-dend", SAMPLE, ("song_data", "log_data"))
     keys = [
         o["Key"] for p in s3.get_paginator("list_objects_v2").paginate(Bucket="udacity-dend") for o in p["Contents"]
     ]
     on_disk = [p for p in SAMPLE.rglob("*") if p.is_file()]
     assert count == len(keys) == len(on_disk)
-    assert "log_json_path.json" in keys
     assert sum(k.startswith("song_data/") for k in keys) == len(list((SAMPLE / "song_data").rglob("*.json")))
 
 
 def test_fill_bucket_serves_the_data_dir_through_the_s3_api(tmp_path: Path) -> None:
     """Files put through moto's backend are listed and read back over HTTP like uploaded ones."""
+    data = sample_copy(tmp_path)
+    (data / "paths.json").write_text('{"jsonpaths": []}')
     stack = LocalTwin(tmp_path / "state", "us-west-2")
     try:
-        files = data_files(SAMPLE, ("song_data", "log_data"), ("log_json_path.json", "no_such_file.json"))
+        files = data_files(data, ("song_data", "log_data"), ("paths.json", "no_such_file.json"))
+        assert files[-1][1] == "paths.json"  # an extra key that exists; the missing one is left out
         assert stack.fill_bucket("udacity-dend", "us-west-2", files) == len(files)
         s3 = client(stack.endpoint_url, "s3")
         listed = {
@@ -52,7 +54,9 @@ def test_fill_bucket_serves_the_data_dir_through_the_s3_api(tmp_path: Path) -> N
         path, key = files[-1]
         assert s3.get_object(Bucket="udacity-dend", Key=key)["Body"].read() == path.read_bytes()
         assert listed[key]["ETag"].strip('"') == hashlib.md5(path.read_bytes()).hexdigest()
-        # A second run into the same process's moto keeps the bucket and replaces the objects.
+        # A second fill in the same process's moto keeps the bucket and mirrors the new files alone.
         assert stack.fill_bucket("udacity-dend", "us-west-2", files[:1]) == 1
+        [only] = s3.list_objects_v2(Bucket="udacity-dend")["Contents"]
+        assert only["Key"] == files[0][1]
     finally:
         stack.stop()

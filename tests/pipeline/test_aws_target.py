@@ -115,7 +115,7 @@ def account(aws: str, s3: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict
 
     The cluster endpoints moto hands out do not resolve, so runs end at the first connection.
     """
-    upload_data_dir(s3, "udacity-dend", SAMPLE, ("song_data", "log_data"), ("log_json_path.json",))
+    upload_data_dir(s3, "udacity-dend", SAMPLE, ("song_data", "log_data"))
     operator = OperatorAccount()
     keys = {name.upper(): value for name, value in operator.keys.items()}
     env = {"AWS_ENDPOINT_URL": aws, "AWS_DEFAULT_REGION": "us-west-2", **keys}

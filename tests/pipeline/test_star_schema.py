@@ -10,7 +10,6 @@ import psycopg
 import pytest
 
 from flows.sparkify import main
-from tests.support import SAMPLE
 
 T0 = 1541100000000  # 2018-11-01T19:20:00Z in epoch milliseconds
 
@@ -59,7 +58,6 @@ def dataset(tmp_path: Path) -> Path:
     log = data / "log_data" / "2018" / "11" / "2018-11-01-events.json"
     log.parent.mkdir(parents=True)
     log.write_text("\n".join(json.dumps(e) for e in EVENTS))
-    (data / "log_json_path.json").write_text((SAMPLE / "log_json_path.json").read_text())
     return data
 
 

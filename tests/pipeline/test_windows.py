@@ -5,30 +5,22 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from psycopg import sql
 
 from flows.sparkify import main
-from local.postgres import start_postgres
-from tests.support import NOTHING, leftovers, run
+from tests.support import NOTHING, leftovers, local_warehouse, run
 
 STAR = ("users", "songs", "artists", "songplays", "time")
 
 
 def contents(state: Path) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every star-schema table in the local warehouse, sorted, read as the superuser."""
-    server = start_postgres(state / "pgdata")
-    try:
-        with psycopg.connect(**{**server.superuser_dsn(), "dbname": "sparkify-dwh"}) as conn:
-            return {
-                table: sorted(
-                    conn.execute(sql.SQL("SELECT * FROM {}").format(sql.Identifier(table))).fetchall(), key=repr
-                )
-                for table in STAR
-            }
-    finally:
-        server.stop()
+    with local_warehouse(state) as conn:
+        return {
+            table: sorted(conn.execute(sql.SQL("SELECT * FROM {}").format(sql.Identifier(table))).fetchall(), key=repr)
+            for table in STAR
+        }
 
 
 def load(tmp: Path, *window: str, flags: tuple[str, ...] = ()) -> dict:
