@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
@@ -22,6 +23,7 @@ from core.secrets import master_password
 from core.settings import Settings, run_parameters, settings_from
 from core.warehouse import Session, SqlError, connect
 from flows.parameters import TEARDOWN_PARAMETERS, describe
+from flows.summary import summary_text
 from flows.targets import open_target
 from tasks.teardown import teardown_orphans
 
@@ -107,17 +109,19 @@ def main(argv: list[str] | None, etl: Flow[..., dict[str, Any]]) -> int:
         return 1 if left else 0
     # The run gets every parameter as resolved here (flag, else variable, else default), so the
     # flow run records the values it used.
+    started = time.monotonic()
     state = etl(**{name: getattr(settings, name) for name in run_parameters()}, return_state=True)
     result = state.result(raise_on_failure=False)
     if state.is_completed():
         summary = result
     else:
-        summary = {
-            "status": "failed",
-            "flow_run_id": str(state.state_details.flow_run_id),
-            "error": one_sentence(result) if isinstance(result, BaseException) else state.message,
-        }
-        print(f"sparkify: the run failed: {summary['error']}", file=sys.stderr)
+        error = one_sentence(result) if isinstance(result, BaseException) else state.message
+        # The flow's own summary of a failure, unless it failed before it could write one.
+        summary = {**getattr(result, "summary", {}), "status": "failed", "error": error}
+        summary.setdefault("flow_run_id", str(state.state_details.flow_run_id))
+        summary.setdefault("duration_s", round(time.monotonic() - started, 1))
+        print(f"sparkify: the run failed: {error}", file=sys.stderr)
+    print(summary_text(summary))
     if args.summary_json:
         args.summary_json.write_text(json.dumps(summary, indent=2, default=str))
     return 0 if state.is_completed() else 1

@@ -132,7 +132,7 @@ def build_warehouse(
     common = {"iam_role": role.result(), "region": sources.region, "max_errors": s.max_errors}
     events = submit(
         copy_table, target, dsn, "staging_events",
-        {**common, "manifest": manifests.result()["events"], "jsonpaths": f"s3://{s.source_bucket}/{s.log_jsonpaths_key}"},
+        {**common, "manifest": manifests.result()["events"], "jsonpaths": manifests.result()["jsonpaths"]},
     )
     songs = submit(
         copy_table, target, dsn, "staging_songs", {**common, "manifest": manifests.result()["songs"]},
@@ -241,7 +241,9 @@ def sparkify_etl(**parameters: Any) -> State:
         failure.__cause__ = cause
     failure = failure or left
     if failure is not None:
-        publish_summary({"status": "failed", "flow_run_id": run_id, "error": str(failure)}, settings.target, started)
+        failed = {"status": "failed", "flow_run_id": run_id, "error": str(failure), "left": getattr(left, "left", [])}
+        # The command line prints it: a failed run's result is its exception.
+        failure.summary = publish_summary(failed, settings.target, started)  # type: ignore[attr-defined]
         raise failure
     if settings.keep_cluster and "warehouse" in summary:
         get_run_logger().info(

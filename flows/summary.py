@@ -4,6 +4,7 @@ command line, on stdout. The same on both targets, also for a run that failed.""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 from prefect.artifacts import create_table_artifact
@@ -25,6 +26,9 @@ def summary_rows(summary: dict[str, Any]) -> list[dict[str, str]]:
     copied = summary.get("copied", {})
     if copied:
         rows.append(("copied", ", ".join(t for t, done in copied.items() if done) or "nothing (sources unchanged)"))
+    if "users_by_level" in summary:
+        levels = sorted(summary["users_by_level"].items())
+        rows.append(("users by level", ", ".join(f"{n:,} {level}" for level, n in levels)))
     if "songplays_matched" in summary:
         plays = summary["tables"].get("songplays", 0)
         rows.append(("songplays matched to a song", f"{summary['songplays_matched']:,} of {plays:,}"))
@@ -33,11 +37,22 @@ def summary_rows(summary: dict[str, Any]) -> list[dict[str, str]]:
         rows.append(("checks", f"{passed} passed, {len(summary['checks']) - passed} failed"))
     if "load_errors" in summary:
         rows.append(("records skipped under MAXERROR", str(len(summary["load_errors"]))))
+    if "left" in summary:
+        rows.append(("left behind", ", ".join(summary["left"]) or "nothing"))
+    if summary.get("report"):
+        rows.append(("report", str(Path(next(iter(summary["report"].values()))["html"]).parent)))
     if "artifacts" in summary:
         rows.append(("artifacts", ", ".join(summary["artifacts"])))
     if "duration_s" in summary:
         rows.append(("duration", f"{summary['duration_s']:.1f} s"))
     return [{"item": item, "value": str(value)} for item, value in rows]
+
+
+def summary_text(summary: dict[str, Any]) -> str:
+    """The summary as the aligned two-column table the command line ends with."""
+    rows = summary_rows(summary)
+    width = max(len(row["item"]) for row in rows)
+    return "\n".join(f"{row['item']:<{width}}  {row['value']}" for row in rows)
 
 
 def publish_summary(summary: dict[str, Any], target: str, started: float) -> dict[str, Any]:

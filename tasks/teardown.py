@@ -100,13 +100,21 @@ def report_left(target: Target, left: list[str], run_id: str) -> None:
     )
 
 
+class ResourcesLeft(RuntimeError):
+    """Teardown could not delete `left` (e.g. ["cluster sparkify-dwh"])."""
+
+    def __init__(self, left: list[str], hint: str) -> None:
+        super().__init__(f"teardown left the {', '.join(left)}; {hint}")
+        self.left = left
+
+
 @task(cache_policy=NONE)
 def teardown(target: Target, keep_cluster: bool = False) -> None:
     """The always-run final task; fails if anything is left behind."""
     left = teardown_resources(target, keep_cluster, get_run_logger())
     if left:
         report_left(target, left, str(flow_run.id))
-        raise RuntimeError(f"teardown left the {', '.join(left)}; {retry_hint(target)}")
+        raise ResourcesLeft(left, retry_hint(target))
 
 
 def teardown_orphans(target: Target, run_id: str | None, logger: logging.Logger | None = None) -> list[str]:
