@@ -1,6 +1,6 @@
 """What each analytics query (sql/analytics/) should return, computed with polars straight from a
 data folder's raw files, independently of the pipeline's SQL: one function per query, named after
-it, returning its rows in its order. Percentages are exact here; the queries round them."""
+it, returning its rows in its order. Percentages are exact here; the queries round them (to 0.1 or 0.01)."""
 
 from __future__ import annotations
 

@@ -36,7 +36,7 @@ def sample_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str
 
 
 def approximately(rows: list[tuple]) -> list[tuple]:
-    """`rows` with each float exact to 0.05, as a query's percentage rounded to 0.1 is."""
+    """`rows` with each float exact to 0.05, as a query's percentage rounded to 0.1 (or finer) is."""
     return [tuple(pytest.approx(v, abs=0.05) if isinstance(v, float) else v for v in row) for row in rows]
 
 
