@@ -15,9 +15,10 @@ EVENT_FIELDS = {
 }
 
 
-def read_events(data_dir: Path) -> pl.LazyFrame:
+def read_events(data_dir: Path, fields: dict[str, type[pl.DataType]] | None = None) -> pl.LazyFrame:
+    """The events of `data_dir`, with `fields` (default: EVENT_FIELDS)."""
     files = sorted((data_dir / "log_data").rglob("*.json"))
-    return pl.scan_ndjson(files, schema=EVENT_FIELDS)
+    return pl.scan_ndjson(files, schema=fields or EVENT_FIELDS)
 
 
 def read_songs(data_dir: Path) -> pl.DataFrame:

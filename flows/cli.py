@@ -17,6 +17,7 @@ from prefect import Flow
 from pydantic import ValidationError
 from pydantic.fields import FieldInfo
 
+from core.analytics import analytics_queries
 from core.plan import describe_plan
 from core.redshift_sql import parse_copy, split
 from core.secrets import master_password
@@ -46,6 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     source = query.add_mutually_exclusive_group(required=True)
     source.add_argument("sql", nargs="?", help="the statements, separated by ';'")
     source.add_argument("--file", type=Path, help="a file of Redshift SQL")
+    source.add_argument(
+        "--analytics", action="store_true", help="the analytics team's queries (sql/analytics/), each under its title"
+    )
     return parser
 
 
@@ -101,7 +105,9 @@ def main(argv: list[str] | None, etl: Flow[..., dict[str, Any]]) -> int:
             return 2
         return 0
     if args.command == "query":
-        return run_query(settings, args.file.read_text() if args.file else args.sql)
+        if args.analytics:
+            return run_query(settings, [(q.title, q.sql) for q in analytics_queries()])
+        return run_query(settings, [(None, args.file.read_text() if args.file else args.sql)])
     if args.command == "teardown":
         target = open_target(settings.model_copy(update={"wipe_warehouse": bool(args.wipe)}))
         left = teardown_orphans(target, args.run_id)
@@ -127,15 +133,17 @@ def main(argv: list[str] | None, etl: Flow[..., dict[str, Any]]) -> int:
     return 0 if state.is_completed() else 1
 
 
-def run_query(settings: Settings, text: str) -> int:
-    """Run each statement of `text` through the target's engine on its warehouse; print the rows."""
+def run_query(settings: Settings, scripts: list[tuple[str | None, str]]) -> int:
+    """Run each statement of each (title, script) through the target's engine on its warehouse; print
+    the rows under the title, or under the statement's start for a script without one."""
     target = open_target(settings)
     try:
         password = master_password(settings.password_secret_block) if settings.password_secret_block else None
         with connect(target.existing_warehouse(password), target.engine) as session:
-            for statement in split(text):
-                print(f"-- {' '.join(statement.split())[:100]}")
-                print(result_table(session, statement))
+            for title, text in scripts:
+                for statement in split(text):
+                    print(f"-- {title or ' '.join(statement.split())[:100]}")
+                    print(result_table(session, statement))
     except (ValueError, SqlError, psycopg.Error) as exc:
         print(f"sparkify: the query failed: {one_sentence(exc)}", file=sys.stderr)
         return 1

@@ -9,6 +9,7 @@ from typing import Any
 
 from prefect.artifacts import create_table_artifact
 
+from core.analytics import analytics_queries
 from core.artifacts import artifact_key
 
 
@@ -60,7 +61,9 @@ def publish_summary(summary: dict[str, Any], target: str, started: float) -> dic
     key = artifact_key("summary", target)
     summary = {**summary, "duration_s": round(time.monotonic() - started, 1)}
     if summary["status"] == "completed" and summary.get("tables"):
-        summary["artifacts"] = [artifact_key(kind, target) for kind in ("report", "checks")] + [key]
+        summary["artifacts"] = [
+            artifact_key(kind, target) for kind in ("report", "checks", *(q.artifact_kind for q in analytics_queries()))
+        ] + [key]
     create_table_artifact(key=key, table=summary_rows(summary), description="What the run built")
     return summary
 

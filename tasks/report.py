@@ -1,4 +1,5 @@
-"""The Altair report: charts saved as HTML and PNG, and published as Prefect artifacts."""
+"""The Altair report: charts of the warehouse's tables saved as HTML and PNG, and published as Prefect
+artifacts with the analytics team's queries' results (sql/analytics/)."""
 
 from __future__ import annotations
 
@@ -11,59 +12,64 @@ import polars as pl
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
+from core.analytics import analytics_queries
 from core.artifacts import artifact_key
 from core.retry import RETRYING
 from core.target import Target
 from core.warehouse import Dsn, Session, connect
 from tasks.checks import CheckResult
 
-# name -> (title, query); column names of each query feed the chart of the same name.
-QUERIES: dict[str, tuple[str, str]] = {
+# Chart name -> the analytics query whose result it draws, or a (title, query) of its own. All read
+# the star schema, not staging, so a windowed run's charts show everything the warehouse holds.
+CHARTS: dict[str, str | tuple[str, str]] = {
     "songplays_by_day": (
         "Songplays per day, by level",
-        "SELECT CAST(start_time AS DATE) AS day, level, COUNT(*) AS plays"
-        " FROM songplays GROUP BY 1, 2 ORDER BY 1, 2",
+        "SELECT CAST(start_time AS DATE) AS day, level, COUNT(*) AS plays FROM songplays GROUP BY 1, 2 ORDER BY 1, 2",
     ),
-    "plays_by_hour": (
-        "Plays by hour of day (UTC)",
-        "SELECT t.hour, COUNT(*) AS plays FROM songplays AS sp"
-        " JOIN time AS t ON t.start_time = sp.start_time GROUP BY 1 ORDER BY 1",
-    ),
-    "top_songs": (
-        "Top 10 songs by plays",
-        "SELECT song || ' - ' || artist AS song, COUNT(*) AS plays FROM staging_events"
-        " WHERE page = 'NextSong' GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10",
-    ),
-    "top_artists": (
-        "Top 10 artists by plays",
-        "SELECT artist, COUNT(*) AS plays FROM staging_events"
-        " WHERE page = 'NextSong' GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10",
-    ),
-    "users_by_level": ("Users by level", "SELECT level, COUNT(*) AS users FROM users GROUP BY 1 ORDER BY 1"),
+    "plays_by_hour": "plays_by_hour",
+    "top_songs": "most_played_songs",
+    "top_artists": "most_played_artists",
+    "users_by_level": "free_vs_paid",
 }
 
 
 def frame(session: Session, query: str) -> pl.DataFrame:
+    """The rows of `query`; NUMERIC columns (a ROUND) as floats, which JSON and the charts take."""
     cursor = session.cursor(query)
     names = [c.name for c in cursor.description or []]
-    return pl.DataFrame(cursor.fetchall(), schema=names, orient="row")
+    data = pl.DataFrame(cursor.fetchall(), schema=names, orient="row")
+    return data.with_columns(pl.col(pl.Decimal).cast(pl.Float64))
+
+
+def chart_data(session: Session, results: dict[str, tuple[str, pl.DataFrame]]) -> dict[str, tuple[str, pl.DataFrame]]:
+    """Each chart's title and rows: an analytics query's, from `results` (name -> title, rows), or its own."""
+    return {
+        name: results[source] if isinstance(source, str) else (source[0], frame(session, source[1]))
+        for name, source in CHARTS.items()
+    }
 
 
 def chart(name: str, title: str, data: pl.DataFrame) -> alt.Chart:
+    if name == "songplays_by_day":
+        # One label per day, e.g. "Sat 03 Nov", in the rows' order (by day): a temporal axis runs
+        # its month and day labels together ("NovemberSat 03").
+        data = data.with_columns(label=pl.col("day").dt.strftime("%a %d %b"))
+    if name == "top_songs":
+        data = data.with_columns(song=pl.col("song_title") + " - " + pl.col("artist_name"))
     base = alt.Chart(data, title=title, width=560, height=260)
     if name == "songplays_by_day":
         return base.mark_bar().encode(
-            x=alt.X("day:T", title="day"),
+            x=alt.X("label:O", sort=None, title="day", axis=alt.Axis(labelAngle=-60)),
             y=alt.Y("plays:Q", stack=True),
             color="level:N",
-            tooltip=["day:T", "level", "plays"],
+            tooltip=[alt.Tooltip("label", title="day"), "level", "plays"],
         )
     if name == "plays_by_hour":
         return base.mark_bar().encode(x=alt.X("hour:O"), y="plays:Q", tooltip=["hour", "plays"])
     if name in ("top_songs", "top_artists"):
-        label = data.columns[0]
+        label = "song" if name == "top_songs" else "artist_name"
         return base.mark_bar().encode(
-            y=alt.Y(f"{label}:N", sort="-x", title=None), x="plays:Q", tooltip=[label, "plays"]
+            y=alt.Y(f"{label}:N", sort="-x", title=None), x="plays:Q", tooltip=[label, "plays", "listeners"]
         )
     return base.mark_bar().encode(x="level:N", y="users:Q", color="level:N", tooltip=["level", "users"])
 
@@ -82,15 +88,17 @@ def _markdown(tables: dict[str, int], pngs: dict[str, tuple[str, bytes]], load_e
 def publish_report(
     target: Target, dsn: Dsn, tables: dict[str, int], checks: list[CheckResult], load_errors: list[str]
 ) -> dict[str, dict[str, str]]:
-    """Save each chart as HTML and PNG under the results folder, publish the artifacts,
-    and return the files written."""
+    """Save each chart as HTML and PNG under the results folder; publish the report, the checks and
+    each analytics query's result as artifacts; return the files written."""
     out: Path = target.settings.results_dir
     out.mkdir(parents=True, exist_ok=True)
     files: dict[str, dict[str, str]] = {}
     pngs: dict[str, tuple[str, bytes]] = {}
+    queries = analytics_queries()
     with connect(dsn, target.engine) as session:
-        for name, (title, query) in QUERIES.items():
-            figure = chart(name, title, frame(session, query))
+        results = {q.name: (q.title, frame(session, q.sql)) for q in queries}
+        for name, (title, data) in chart_data(session, results).items():
+            figure = chart(name, title, data)
             html, png = out / f"{name}.html", out / f"{name}.png"
             figure.save(html)
             figure.save(png, scale_factor=1.0)
@@ -105,8 +113,17 @@ def publish_report(
         table=[{"check": c.name, "passed": c.passed, "detail": c.detail} for c in checks],
         description="Data-quality checks",
     )
+    for q in queries:
+        create_table_artifact(
+            key=artifact_key(q.artifact_kind, target.name), table=table_rows(results[q.name][1]), description=q.title
+        )
     get_run_logger().info("Report written to %s", out)
     return files
+
+
+def table_rows(data: pl.DataFrame) -> list[dict[str, Any]]:
+    """`data` as a table artifact's rows: dates and times as ISO text, which JSON takes."""
+    return data.with_columns(pl.col(pl.Date, pl.Datetime).dt.to_string()).to_dicts()
 
 
 @task(**RETRYING)

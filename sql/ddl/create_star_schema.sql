@@ -46,7 +46,10 @@ CREATE TABLE IF NOT EXISTS time (
     weekday    SMALLINT  NOT NULL
 );
 
--- songplay_id is the MD5 of the event's identity, so a reload yields the same ids.
+-- songplay_id is the MD5 of the event's identity, so a reload yields the same ids. song_title and
+-- artist_name are the play's song and artist as the event recorded them, whether or not a song file
+-- matched (degenerate attributes of the play): the analysts' "most played" questions need them, and
+-- song_id/artist_id are set for few plays.
 CREATE TABLE IF NOT EXISTS songplays (
     songplay_id CHAR(32)  NOT NULL,
     start_time  TIMESTAMP NOT NULL DISTKEY SORTKEY,
@@ -56,5 +59,7 @@ CREATE TABLE IF NOT EXISTS songplays (
     artist_id   VARCHAR(32),
     session_id  INTEGER,
     location    VARCHAR(512),
-    user_agent  VARCHAR(512)
+    user_agent  VARCHAR(512),
+    song_title  VARCHAR(512),
+    artist_name VARCHAR(512)
 );

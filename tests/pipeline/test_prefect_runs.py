@@ -24,6 +24,7 @@ from prefect.settings import PREFECT_API_URL
 from prefect.states import Cancelled
 
 from bench.expected import expected_counts
+from core.analytics import analytics_queries
 from flows.sparkify import _teardown_on_abort, sparkify_etl, sparkify_teardown
 from tests.support import NOTHING, SAMPLE, leftovers, run
 
@@ -61,7 +62,10 @@ def test_a_run_is_named_for_what_it_loads_and_sums_up_what_it_built(isolated: Pa
     assert rows["songplays matched to a song"] == f"{summary['songplays_matched']:,} of {tables['songplays']:,}"
     assert rows["checks"] == f"{len(summary['checks'])} passed, 0 failed"
     assert float(rows["duration"].removesuffix(" s")) == summary["duration_s"] > 0
-    assert rows["artifacts"] == "sparkify-report-adhoc-local, sparkify-checks-adhoc-local, sparkify-summary-adhoc-local"
+    analytics = [f"sparkify-{q.artifact_kind}-adhoc-local" for q in analytics_queries()]
+    assert rows["artifacts"] == ", ".join(
+        ["sparkify-report-adhoc-local", "sparkify-checks-adhoc-local", *analytics, "sparkify-summary-adhoc-local"]
+    )
 
 
 def test_a_window_with_nothing_to_load_says_so(isolated: Path) -> None:

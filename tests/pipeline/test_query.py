@@ -76,4 +76,5 @@ def test_no_warehouse_yet_says_what_to_run(
 ) -> None:
     code, _, err = query(tmp_path / "empty", monkeypatch, capsys, "SELECT 1")
     assert code == 1
-    assert "there is no local warehouse sparkify-dwh" in err and "run python flows/sparkify.py with the same --data-dir first" in err
+    assert "there is no local warehouse sparkify-dwh" in err
+    assert "run python flows/sparkify.py with the same --data-dir first" in err

@@ -1,18 +1,20 @@
-"""tasks.report: every chart is computed from the warehouse on the real PostgreSQL, and the markdown
-report holds the row counts, the skipped records and the charts."""
+"""tasks.report: every chart is computed from the star schema (not staging) on the real PostgreSQL,
+through the analytics queries where it draws one; the markdown report holds the row counts, the
+skipped records and the charts."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import psycopg
 import pytest
 
+from core.analytics import analytics_queries
 from core.redshift_sql import split
 from core.warehouse import Session
 from local.engine import LocalEngine
-from tasks.report import QUERIES, _markdown, chart, frame
+from tasks.report import _markdown, chart, chart_data, frame, table_rows
 
 DDL = Path(__file__).resolve().parents[2] / "sql" / "ddl"
 
@@ -24,40 +26,53 @@ def session(pg: psycopg.Connection) -> Session:
         for statement in split((DDL / f"{script}.sql").read_text()):
             engine.execute(pg, statement)
     plays = [
-        (datetime(2018, 11, 5, 7), "free"),
-        (datetime(2018, 11, 5, 7, 30), "paid"),
-        (datetime(2018, 11, 6, 21), "paid"),
+        (datetime(2018, 11, 5, 7), "free", "Song A"),
+        (datetime(2018, 11, 5, 7, 30), "paid", "Song A"),
+        (datetime(2018, 11, 6, 21), "paid", "Song B"),
     ]
-    for i, (start, level) in enumerate(plays):
+    for i, (start, level, song) in enumerate(plays):
         pg.execute(
-            "INSERT INTO songplays (songplay_id, start_time, user_id, level) VALUES (%s, %s, %s, %s)",
-            (f"{i:032d}", start, i, level),
+            "INSERT INTO songplays (songplay_id, start_time, user_id, level, song_title, artist_name)"
+            " VALUES (%s, %s, %s, %s, %s, 'Artist X')",
+            (f"{i:032d}", start, i, level, song),
         )
-        pg.execute(
-            "INSERT INTO time VALUES (%s, %s, %s, 45, 11, 2018, 1)", (start, start.hour, start.day)
-        )
-        pg.execute(
-            "INSERT INTO staging_events (page, song, artist, ts) VALUES ('NextSong', %s, %s, %s)",
-            ("Song A" if i < 2 else "Song B", "Artist X", start),
-        )
+        pg.execute("INSERT INTO time VALUES (%s, %s, %s, 45, 11, 2018, 1)", (start, start.hour, start.day))
         pg.execute("INSERT INTO users VALUES (%s, 'F', 'L', 'F', %s, %s)", (i, level, start))
+    # Staging holds only the last window's events, here another day's: no chart may show them.
+    pg.execute(
+        "INSERT INTO staging_events (page, song, artist, level, ts)"
+        " VALUES ('NextSong', 'Staged', 'Artist Y', 'free', %s)",
+        (datetime(2018, 11, 7, 12),),
+    )
     return Session(pg, engine)
 
 
-def test_each_chart_shows_its_querys_rows(session: Session) -> None:
-    data = {name: frame(session, query) for name, (_, query) in QUERIES.items()}
+def test_each_chart_shows_the_warehouses_rows(session: Session, tmp_path: Path) -> None:
+    results = {q.name: (q.title, frame(session, q.sql)) for q in analytics_queries()}
+    data = {name: rows for name, (_, rows) in chart_data(session, results).items()}
     assert data["songplays_by_day"].rows() == [
-        (datetime(2018, 11, 5).date(), "free", 1), (datetime(2018, 11, 5).date(), "paid", 1),
-        (datetime(2018, 11, 6).date(), "paid", 1),
+        (date(2018, 11, 5), "free", 1), (date(2018, 11, 5), "paid", 1), (date(2018, 11, 6), "paid", 1),
     ]
-    assert data["plays_by_hour"].rows() == [(7, 2), (21, 1)]
-    assert data["top_songs"].rows() == [("Song A - Artist X", 2), ("Song B - Artist X", 1)]
-    assert data["top_artists"].rows() == [("Artist X", 3)]
-    assert data["users_by_level"].rows() == [("free", 1), ("paid", 2)]
-    for name, (title, _) in QUERIES.items():
-        spec = chart(name, title, data[name]).to_dict()
+    assert data["plays_by_hour"].rows() == [(7, 2, 2), (21, 1, 1)]
+    assert data["top_songs"].rows() == [("Song A", "Artist X", 2, 2), ("Song B", "Artist X", 1, 1)]
+    assert data["top_artists"].rows() == [("Artist X", 3, 2, 3)]
+    assert data["users_by_level"].rows() == [("free", 1, 1, 1, 33.3), ("paid", 2, 2, 2, 66.7)]
+    for name, (title, rows) in chart_data(session, results).items():
+        spec = chart(name, title, rows).to_dict()
         assert spec["title"] == title and spec["mark"]["type"] == "bar"
-        assert len(next(iter(spec["datasets"].values()))) == data[name].height
+        assert len(next(iter(spec["datasets"].values()))) == rows.height
+    # Each day is labelled once, readably: not a temporal axis's "NovemberMon 05".
+    day_chart = chart("songplays_by_day", "per day", data["songplays_by_day"])
+    day_chart.save(tmp_path / "day.svg")
+    svg = (tmp_path / "day.svg").read_text()
+    assert svg.count(">Mon 05 Nov<") == 1 and svg.count(">Tue 06 Nov<") == 1 and "November" not in svg
+
+
+def test_an_analytics_result_becomes_a_table_artifacts_rows(session: Session) -> None:
+    [busiest] = [q for q in analytics_queries() if q.name == "busiest_days"]
+    assert table_rows(frame(session, busiest.sql)) == [
+        {"day": "2018-11-05", "plays": 2, "listeners": 2}, {"day": "2018-11-06", "plays": 1, "listeners": 1},
+    ]
 
 
 def test_the_markdown_holds_counts_skipped_records_and_charts() -> None:
