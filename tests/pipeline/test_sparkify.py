@@ -67,11 +67,15 @@ def test_other_dataset_gives_its_own_counts(isolated: Path, aws: str) -> None:
 def kept_rows(state: Path, cluster_id: str = "sparkify-dwh") -> dict[str, int]:
     """Row counts of the final tables in a warehouse a --keep-cluster run left, read as the superuser."""
     server = start_postgres(state / "pgdata")
-    with psycopg.connect(**{**server.superuser_dsn(), "dbname": cluster_id}) as conn:
-        return {
-            table: conn.execute(sql.SQL("SELECT COUNT(*) FROM {}").format(sql.Identifier(table))).fetchone()[0]
-            for table in ("songplays", "users", "songs", "artists", "time")
-        }
+    try:
+        with psycopg.connect(**{**server.superuser_dsn(), "dbname": cluster_id}) as conn:
+            return {
+                table: conn.execute(sql.SQL("SELECT COUNT(*) FROM {}").format(sql.Identifier(table))).fetchone()[0]
+                for table in ("songplays", "users", "songs", "artists", "time")
+            }
+    finally:
+        # Left running as the kept run left it; the teardown after adopts and stops it.
+        server.detach()
 
 
 def break_song_file(data: Path) -> str:
