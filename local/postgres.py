@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 # pg_ctl's wait for the server to start or stop; its own default, 60 s, is short on a busy machine.
 _PG_CTL_TIMEOUT_S = 300
-# Unix socket paths are limited to about 100 bytes; the socket's name takes 12 of them.
+# A Unix socket's path holds 104 (macOS) to 108 (Linux) bytes; "/.s.PGSQL.5432" takes 14 of them.
 _SOCKET_DIR_MAX = 90
 # The user PostgreSQL runs as when this process is root, as pgserver names it.
 _ROOT_RUNS_AS = "pgserver"
@@ -47,7 +47,8 @@ class EmbeddedPostgres:
         self._pgdata, self._bindir = pgdata.resolve(), bindir
         self._pgdata.parent.mkdir(parents=True, exist_ok=True)
         self._user = _run_as(self._pgdata, self._bindir) if os.geteuid() == 0 else None
-        # Waits only while a last user stops the server; the server is started under another lock.
+        # Shared, so it waits only while a last user stops the server; starters queue on a lock of
+        # their own, which users do not hold.
         self._users: int | None = _lock(self._pgdata.parent / f"{self._pgdata.name}.users.lock", fcntl.LOCK_SH)
         try:
             starting = _lock(self._pgdata.parent / f"{self._pgdata.name}.start.lock", fcntl.LOCK_EX)
@@ -65,7 +66,7 @@ class EmbeddedPostgres:
         return {"host": str(self._socket_dir), "port": self._port, "user": "postgres", "dbname": "postgres"}
 
     def stop(self) -> None:
-        """Stop using the server; stop the server too if no other live process uses it."""
+        """Stop using the server; stop the server too if it has no other live user."""
         if self._users is None:
             return
         try:
@@ -152,11 +153,14 @@ def _postmaster(pgdata: Path) -> int | None:
     try:
         pid = int((pgdata / "postmaster.pid").read_text().split()[0])
         process = psutil.Process(pid)
-        # The postmaster works in its data directory; a pid reused by another process does not.
-        running = process.name() == "postgres" and Path(process.cwd()) == pgdata
+        if process.name() != "postgres":
+            return None  # the pid was reused, after a restart of the machine say
+        # The postmaster works in its data directory.
+        return pid if Path(process.cwd()) == pgdata else None
+    except psutil.AccessDenied:
+        return pid  # another user's PostgreSQL: left alone, as if running here
     except (FileNotFoundError, IndexError, ValueError, psutil.Error):
         return None
-    return pid if running else None
 
 
 def _socket_dir(pgdata: Path, user: str | None) -> Path:
