@@ -39,6 +39,7 @@ from core.window import Window
 from flows import cli
 from flows.locks import cluster_lock
 from flows.parameters import TEARDOWN_PARAMETERS, takes
+from flows.prefect_server import project_prefect
 from flows.summary import completion_message, publish_summary
 from flows.targets import open_target
 from tasks.checks import CHECKS, CheckResult, check_table
@@ -272,7 +273,8 @@ def sparkify_teardown(**parameters: Any) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     """`python flows/sparkify.py [flags] [teardown | query ...]`; see flows/cli.py."""
-    return cli.main(argv, sparkify_etl)
+    with project_prefect():
+        return cli.main(argv, sparkify_etl)
 
 
 if __name__ == "__main__":

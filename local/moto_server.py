@@ -1,4 +1,5 @@
-"""moto's server on a loopback port in this process: the local twin's AWS APIs."""
+"""moto's server on a loopback port, a thread of this process: the local twin's AWS APIs, which end
+with the process however it ends (even by SIGKILL), so nothing of moto outlives a run."""
 
 from __future__ import annotations
 

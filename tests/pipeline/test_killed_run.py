@@ -1,0 +1,55 @@
+"""A local run killed with SIGKILL leaves nothing running once the next run and teardown are done."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[2]
+# The moment to kill: staging_songs is loaded, so PostgreSQL and moto are busy with COPY.
+_COPYING = "COPY loaded"
+
+
+def command(*args: str) -> list[str]:
+    return [sys.executable, str(ROOT / "flows" / "sparkify.py"), *args]
+
+
+def processes_of(state: Path, home: Path) -> list[str]:
+    """The processes a run with this state directory and Prefect home started, still running:
+    the run, its PostgreSQL and its Prefect server all inherit them in their environment."""
+    found = []
+    for process in psutil.process_iter(["cmdline"]):
+        try:
+            env = process.environ()
+            cmdline = " ".join(process.info["cmdline"] or [])
+        except psutil.Error:  # gone, or a zombie
+            continue
+        if env.get("SPARKIFY_STATE_DIR") == str(state) or env.get("PREFECT_HOME") == str(home) or str(state) in cmdline:
+            found.append(f"{process.pid}: {cmdline}")
+    return found
+
+
+def test_nothing_is_left_running_after_a_killed_run(tmp_path: Path) -> None:
+    state, home, log = tmp_path / "state", tmp_path / "prefect", tmp_path / "killed.log"
+    env = {**os.environ, "SPARKIFY_STATE_DIR": str(state), "PREFECT_HOME": str(home)}
+    env.pop("PREFECT_API_URL", None)  # each run starts Prefect's temporary server, as a user's does
+    with log.open("w") as out:
+        killed = subprocess.Popen(command(), cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 300
+    while _COPYING not in log.read_text():
+        assert killed.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
+        time.sleep(0.1)
+    killed.send_signal(signal.SIGKILL)
+    killed.wait()
+    assert processes_of(state, home), "the killed run left nothing to clean up: the test shows nothing"
+
+    for args in ((), ("teardown",)):
+        done = subprocess.run(command(*args), cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert processes_of(state, home) == []
