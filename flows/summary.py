@@ -43,7 +43,11 @@ def summary_rows(summary: dict[str, Any]) -> list[dict[str, str]]:
     if summary.get("report"):
         rows.append(("report", str(Path(next(iter(summary["report"].values()))["html"]).parent)))
     if "artifacts" in summary:
-        rows.append(("artifacts", ", ".join(summary["artifacts"])))
+        analytics = [key for key in summary["artifacts"] if key.startswith("sparkify-analytics-")]
+        named = [key for key in summary["artifacts"] if key not in analytics]
+        if analytics:
+            named.append(f"{len(analytics)} analytics tables ({analytics[0]}, ...)")
+        rows.append(("artifacts", ", ".join(named)))
     if "duration_s" in summary:
         rows.append(("duration", f"{summary['duration_s']:.1f} s"))
     return [{"item": item, "value": str(value)} for item, value in rows]
