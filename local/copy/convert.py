@@ -8,11 +8,11 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from core.load_errors import LoadErrorRecord
-from local.copy.records import extract
+from local.copy.records import NotAnArray, extract
 from local.copy.statement import CopySpec
 
 # PostgreSQL's integer types and the bound of their ranges, for both the row and the columnar path.
@@ -72,10 +72,10 @@ def make_converter(column: Column, spec: CopySpec) -> Callable[[Any], Any]:
     base = column.type.split("(")[0].strip()
 
     def convert(value: Any) -> Any:
-        if isinstance(value, str):
-            if value == "" and (spec.empty_as_null or not column.is_text):
-                value = None
-            elif spec.blanks_as_null and not value.strip():
+        if isinstance(value, str) and not value.strip():
+            # Empty and blank strings load as NULL into other types always, into CHAR and VARCHAR
+            # only with EMPTYASNULL / BLANKSASNULL (copy-parameters-data-conversion).
+            if not column.is_text or (spec.empty_as_null and value == "") or spec.blanks_as_null:
                 value = None
         if value is None:
             if column.not_null:
@@ -103,6 +103,7 @@ def make_converter(column: Column, spec: CopySpec) -> Callable[[Any], Any]:
 
     elif base == "numeric":
         precision, scale = _precision_scale(column.type)
+        rounding = ROUND_HALF_UP if spec.round_decimals else ROUND_DOWN
 
         def to_type(value: Any) -> Any:
             try:
@@ -114,8 +115,9 @@ def make_converter(column: Column, spec: CopySpec) -> Callable[[Any], Any]:
             except (ValueError, ArithmeticError):
                 raise Reject(1207, f"Invalid digit, Value '{_as_text(value)[:20]}', Type: {base}") from None
             if scale is not None:
-                # Redshift rounds extra fractional digits and rejects values too wide for the column.
-                number = number.quantize(Decimal(1).scaleb(-scale), rounding=ROUND_HALF_UP)
+                # COPY truncates extra fractional digits, or rounds them with ROUNDEC
+                # (copy-parameters-data-conversion), and rejects values too wide for the column.
+                number = number.quantize(Decimal(1).scaleb(-scale), rounding=rounding)
                 if precision is not None and number.adjusted() >= precision - scale:
                     raise Reject(1216, f"Numeric value {number} is out of range for {column.type}")
             return number
@@ -180,10 +182,22 @@ def to_row(
     """The row a JSON record (or the ValueError it failed to parse with) loads as; raises Reject."""
     if isinstance(value, ValueError):
         raise Reject(1216, str(value))
-    if not isinstance(value, dict):
-        raise Reject(1216, "Invalid JSON object: a record must be a JSON object")
     if paths is not None:
-        fields = [extract(value, p) for p in paths]
+        if not isinstance(value, dict | list):
+            raise Reject(1216, "Invalid JSON object: a record must be a JSON object or array")
+        fields: list[Any] = []
+        for column, path in zip(columns, paths, strict=True):
+            try:
+                fields.append(extract(value, path))
+            except NotAnArray:
+                reject = Reject(1216, "Invalid JSONPath format: Not an array or index out of range")
+                reject.column = column
+                raise reject from None
+    elif not isinstance(value, dict):
+        # copy-parameters-data-format: "If your data files use arrays, you must specify a JSONPaths file".
+        kind = "an array" if isinstance(value, list) else "not a JSON object"
+        raise Reject(1216, f"Invalid JSON object: the record is {kind}, and JSON 'auto' needs objects; "
+                     "map arrays with a JSONPaths file")
     elif spec.json.lower() == "auto ignorecase":
         lowered = {k.lower(): v for k, v in value.items()}
         fields = [lowered.get(c.name.lower()) for c in columns]
