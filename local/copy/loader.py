@@ -70,13 +70,13 @@ class LocalCopy:
                     if first_line:
                         pieces = skip_lines(pieces, first_line)
                     if columnar:
-                        lines, loaded, pieces = self._columnar(copy, columnar, pieces, converters_pool)
-                        first_line += lines
+                        done_lines, loaded, pieces = self._columnar(copy, columnar, pieces, converters_pool)
+                        first_line += done_lines
                         rows += loaded
                     # The row path takes over where the columnar one stopped: at the start of a
                     # line, since every line before it was a whole JSON object.
-                    for line_number, raw, value in iter_records(url, text_lines(url, pieces, spec.invalid_char)):
-                        line_number += first_line
+                    lines = text_lines(url, pieces, spec.invalid_char)
+                    for line_number, raw, value in iter_records(url, lines, first_line):
                         try:
                             row = to_row(value, columns, paths, converters, spec)
                         except Reject as reject:

@@ -65,9 +65,9 @@ def has_long_line(chunk: bytes, limit: int = MAX_RECORD_BYTES) -> bool:
     return False
 
 
-def iter_records(url: str, lines: Iterable[str]) -> Iterator[tuple[int, str, Any]]:
-    """Yield (last line number, raw text, value or ValueError) for each JSON value: a record is an
-    object or an array (copy-parameters-data-format, "JSON data file").
+def iter_records(url: str, lines: Iterable[str], skipped: int = 0) -> Iterator[tuple[int, str, Any]]:
+    """Yield (last line number, raw text, value or ValueError) for each JSON value of `url` after
+    its first `skipped` lines: a record is an object or an array (copy-parameters-data-format).
 
     Records may be one per line, several per line, or pretty-printed across lines. A record that
     never closes is cut off by the next line starting with '{' (or '[', after an array) or by the end
@@ -76,7 +76,7 @@ def iter_records(url: str, lines: Iterable[str]) -> Iterator[tuple[int, str, Any
     buffer: list[str] = []
     buffered = 0  # the buffer's size in bytes
     last = 0  # the last non-blank line of the buffered record: where an unclosed record ends
-    for number, line in enumerate(lines, 1):
+    for number, line in enumerate(lines, skipped + 1):
         # '[' starts a new record only after an array record: inside an object it may open a value.
         if buffer and (line.startswith("{") or (line.startswith("[") and buffer[0].lstrip().startswith("["))):
             yield last, "".join(buffer).strip(), ValueError("Invalid JSON object: the record is incomplete")
