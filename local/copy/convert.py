@@ -60,6 +60,20 @@ def _as_text(value: Any) -> str:
     )
 
 
+# What a JSON "\\ud800" escape with no pair decodes to: no UTF-8 character, so PostgreSQL cannot store it.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _valid_utf8(text: str, invalid_char: str | None) -> str:
+    """`text`, whose unpaired surrogates ACCEPTINVCHARS replaces (three bytes each, as UTF-8 would
+    write them) and which is rejected without it, with Redshift's code for invalid UTF-8."""
+    if not _SURROGATE.search(text):
+        return text
+    if invalid_char is None:
+        raise Reject(1220, "String contains invalid or unsupported UTF8 codepoints: an unpaired \\u surrogate escape")
+    return _SURROGATE.sub(invalid_char * 3, text)
+
+
 def _precision_scale(type_: str) -> tuple[int | None, int | None]:
     match = re.search(r"\((\d+)(?:,\s*(\d+))?\)", type_)
     if not match:
@@ -72,7 +86,7 @@ def make_converter(column: Column, spec: CopySpec) -> Callable[[Any], Any]:
     base = column.type.split("(")[0].strip()
 
     def convert(value: Any) -> Any:
-        if isinstance(value, str) and not value.strip():
+        if isinstance(value, str) and (not value or value.isspace()):
             # Empty and blank strings load as NULL into other types always, into CHAR and VARCHAR
             # only with EMPTYASNULL / BLANKSASNULL (copy-parameters-data-conversion).
             if not column.is_text or (spec.empty_as_null and value == "") or spec.blanks_as_null:
@@ -162,8 +176,10 @@ def make_converter(column: Column, spec: CopySpec) -> Callable[[Any], Any]:
             text = _as_text(value)
             if "\x00" in text:
                 raise Reject(1216, "String contains the NUL character (0x00)")
+            if not text.isascii():
+                text = _valid_utf8(text, spec.invalid_char)
             # Redshift measures VARCHAR/CHAR lengths in bytes, PostgreSQL in characters.
-            if length is not None and len(text.encode()) > length:
+            if length is not None and (len(text) if text.isascii() else len(text.encode())) > length:
                 if not spec.truncate_columns:
                     raise Reject(1204, f"String length exceeds DDL length ({length} bytes)")
                 text = text.encode()[:length].decode(errors="ignore")
@@ -224,9 +240,11 @@ def rejection(spec: CopySpec, url: str, line_number: int, raw: str, reject: Reje
         type=column.type if column else "",
         col_length=str(column.length or "") if column else "",
         position=0,
-        # PostgreSQL text cannot hold NUL; show it escaped, as the JSON source wrote it.
+        # PostgreSQL text cannot hold NUL or a lone surrogate; show them escaped, as the JSON source wrote them.
         raw_line=raw[:1024].replace("\x00", "\\u0000"),
-        raw_field_value="" if reject.value is None else _as_text(reject.value)[:1024].replace("\x00", "\\u0000"),
+        raw_field_value=""
+        if reject.value is None
+        else _as_text(reject.value)[:1024].replace("\x00", "\\u0000").encode("utf-8", "backslashreplace").decode(),
         err_code=reject.code,
         err_reason=reject.reason,
     )

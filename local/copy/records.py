@@ -13,6 +13,8 @@ from core.load_errors import CopyError
 # "The maximum size of a single JSON object or array, including braces or brackets, is 4 MB"
 # (copy-parameters-data-format, "JSON data file"); COPY fails on a larger one.
 MAX_RECORD_BYTES = 4 * 1024 * 1024
+# A character is at most 4 bytes in UTF-8: records of fewer characters need no encoding to be measured.
+_MEASURED = MAX_RECORD_BYTES // 4
 
 
 class NotAnArray(LookupError):
@@ -50,8 +52,7 @@ def _decode_all(text: str) -> list[tuple[Any, int, int]]:
 
 
 def _too_large(text: str, start: int, stop: int) -> bool:
-    # A character is at most 4 bytes in UTF-8: shorter records need no encoding to be measured.
-    return (stop - start) * 4 > MAX_RECORD_BYTES and len(text[start:stop].encode()) > MAX_RECORD_BYTES
+    return len(text[start:stop].encode()) > MAX_RECORD_BYTES
 
 
 def has_long_line(chunk: bytes, limit: int = MAX_RECORD_BYTES) -> bool:
@@ -90,7 +91,7 @@ def iter_records(url: str, lines: Iterable[str], skipped: int = 0) -> Iterator[t
                 pass
             else:
                 for value, start, stop in values:
-                    if _too_large(line, start, stop):
+                    if stop - start > _MEASURED and _too_large(line, start, stop):
                         raise _record_too_large(url, number)
                     yield number, line.rstrip("\r\n"), value
                 continue
@@ -107,7 +108,7 @@ def iter_records(url: str, lines: Iterable[str], skipped: int = 0) -> Iterator[t
                 raise _record_too_large(url, number) from None
             continue
         for value, start, stop in values:
-            if _too_large(text, start, stop):
+            if stop - start > _MEASURED and _too_large(text, start, stop):
                 raise _record_too_large(url, number)
             yield number, text.strip(), value
         buffer, buffered = [], 0

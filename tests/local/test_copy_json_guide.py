@@ -350,3 +350,19 @@ def test_a_pretty_printed_record_over_4_mb_fails_the_copy(bucket: Any, pg: psyco
     pg.execute("CREATE TABLE t (id INTEGER)")
     with pytest.raises(CopyError, match=f"{url} line .*: a JSON record is over Redshift's 4 MB limit"):
         copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/in/' IAM_ROLE '{ROLE}' JSON 'auto'")
+
+
+def test_unicode_escapes(bucket: Any, pg: psycopg.Connection) -> None:
+    """\\uXXXX escapes, surrogate pairs included, load as the characters they name; an unpaired
+    surrogate is no UTF-8 character: rejected with Redshift's code 1220, or replaced with ACCEPTINVCHARS."""
+    put(bucket, "in/a.json", '{"s": "caf\\u00e9 \\ud83c\\udfb5"}\n{"s": "a\\ud800"}\n')
+    pg.execute("CREATE TABLE t (s VARCHAR(16))")
+    statement = f"COPY t FROM 's3://{BUCKET}/in/' IAM_ROLE '{ROLE}' JSON 'auto'"
+    copy(pg, bucket, statement + " MAXERROR 1")
+    assert rows(pg) == [("café 🎵",)]
+    assert [(e["line_number"], e["err_code"], e["raw_field_value"]) for e in load_errors(pg)] == [
+        (2, 1220, "a\\ud800")
+    ]
+    pg.execute("TRUNCATE t")
+    copy(pg, bucket, statement + " ACCEPTINVCHARS")
+    assert rows(pg) == [("a???",), ("café 🎵",)]
