@@ -241,6 +241,19 @@ def test_index_out_of_range_fails_the_copy_without_maxerror(bucket: Any, pg: psy
     assert rows(pg) == []
 
 
+def test_a_scalar_is_no_record_for_a_jsonpaths_file(bucket: Any, pg: psycopg.Connection) -> None:
+    """copy-parameters-data-format: "The JSON data file contains a set of either objects or arrays"."""
+    source = put(bucket, "in/a.json", '[1, "a"]\n5\n{"x": 1}\n')
+    paths = put(bucket, "meta/paths.json", json.dumps({"jsonpaths": ["$[0]", "$[1]"]}))
+    pg.execute("CREATE TABLE t (id INTEGER, s VARCHAR(4))")
+    result = copy(pg, bucket, f"COPY t FROM '{source}' IAM_ROLE '{ROLE}' JSON '{paths}' MAXERROR 2")
+    assert rows(pg) == [(1, "a")]
+    assert [(e.line_number, e.err_reason) for e in result.errors] == [
+        (2, "Invalid JSON object: a record must be a JSON object or array"),
+        (3, "Invalid JSONPath format: Not an array or index out of range"),
+    ]
+
+
 @pytest.mark.parametrize(
     ("paths", "match"),
     [
