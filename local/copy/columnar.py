@@ -17,6 +17,7 @@ import threading
 import polars as pl
 
 from local.copy.convert import INT_RANGES, Column
+from local.copy.records import MAX_RECORD_BYTES, has_long_line
 from local.copy.statement import CopySpec
 
 # polars reads a JSON true/false into a number column as 1/0 where the row path rejects it.
@@ -81,6 +82,8 @@ class ColumnarLoader:
 
     def convert(self, chunk: bytes) -> tuple[bytes, int] | None:
         """The chunk's rows as text-format COPY data and their count, or None if the row path must decide."""
+        if len(chunk) > MAX_RECORD_BYTES and has_long_line(chunk):  # the row path fails the COPY on it
+            return None
         if not chunk.isascii():
             try:
                 chunk.decode("utf-8")  # the row path fails the COPY on it; so must this one

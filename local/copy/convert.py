@@ -8,11 +8,11 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from core.load_errors import LoadErrorRecord
-from local.copy.records import extract
+from local.copy.records import NotAnArray, extract
 from local.copy.statement import CopySpec
 
 # PostgreSQL's integer types and the bound of their ranges, for both the row and the columnar path.
@@ -60,6 +60,20 @@ def _as_text(value: Any) -> str:
     )
 
 
+# What a JSON "\\ud800" escape with no pair decodes to: no UTF-8 character, so PostgreSQL cannot store it.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _valid_utf8(text: str, invalid_char: str | None) -> str:
+    """`text`, whose unpaired surrogates ACCEPTINVCHARS replaces (three bytes each, as UTF-8 would
+    write them) and which is rejected without it, with Redshift's code for invalid UTF-8."""
+    if not _SURROGATE.search(text):
+        return text
+    if invalid_char is None:
+        raise Reject(1220, "String contains invalid or unsupported UTF8 codepoints: an unpaired \\u surrogate escape")
+    return _SURROGATE.sub(invalid_char * 3, text)
+
+
 def _precision_scale(type_: str) -> tuple[int | None, int | None]:
     match = re.search(r"\((\d+)(?:,\s*(\d+))?\)", type_)
     if not match:
@@ -72,10 +86,10 @@ def make_converter(column: Column, spec: CopySpec) -> Callable[[Any], Any]:
     base = column.type.split("(")[0].strip()
 
     def convert(value: Any) -> Any:
-        if isinstance(value, str):
-            if value == "" and (spec.empty_as_null or not column.is_text):
-                value = None
-            elif spec.blanks_as_null and not value.strip():
+        if isinstance(value, str) and (not value or value.isspace()):
+            # Empty and blank strings load as NULL into other types always, into CHAR and VARCHAR
+            # only with EMPTYASNULL / BLANKSASNULL (copy-parameters-data-conversion).
+            if not column.is_text or (spec.empty_as_null and value == "") or spec.blanks_as_null:
                 value = None
         if value is None:
             if column.not_null:
@@ -103,6 +117,7 @@ def make_converter(column: Column, spec: CopySpec) -> Callable[[Any], Any]:
 
     elif base == "numeric":
         precision, scale = _precision_scale(column.type)
+        rounding = ROUND_HALF_UP if spec.round_decimals else ROUND_DOWN
 
         def to_type(value: Any) -> Any:
             try:
@@ -114,8 +129,9 @@ def make_converter(column: Column, spec: CopySpec) -> Callable[[Any], Any]:
             except (ValueError, ArithmeticError):
                 raise Reject(1207, f"Invalid digit, Value '{_as_text(value)[:20]}', Type: {base}") from None
             if scale is not None:
-                # Redshift rounds extra fractional digits and rejects values too wide for the column.
-                number = number.quantize(Decimal(1).scaleb(-scale), rounding=ROUND_HALF_UP)
+                # COPY truncates extra fractional digits, or rounds them with ROUNDEC
+                # (copy-parameters-data-conversion), and rejects values too wide for the column.
+                number = number.quantize(Decimal(1).scaleb(-scale), rounding=rounding)
                 if precision is not None and number.adjusted() >= precision - scale:
                     raise Reject(1216, f"Numeric value {number} is out of range for {column.type}")
             return number
@@ -160,8 +176,10 @@ def make_converter(column: Column, spec: CopySpec) -> Callable[[Any], Any]:
             text = _as_text(value)
             if "\x00" in text:
                 raise Reject(1216, "String contains the NUL character (0x00)")
+            if not text.isascii():
+                text = _valid_utf8(text, spec.invalid_char)
             # Redshift measures VARCHAR/CHAR lengths in bytes, PostgreSQL in characters.
-            if length is not None and len(text.encode()) > length:
+            if length is not None and (len(text) if text.isascii() else len(text.encode())) > length:
                 if not spec.truncate_columns:
                     raise Reject(1204, f"String length exceeds DDL length ({length} bytes)")
                 text = text.encode()[:length].decode(errors="ignore")
@@ -180,10 +198,22 @@ def to_row(
     """The row a JSON record (or the ValueError it failed to parse with) loads as; raises Reject."""
     if isinstance(value, ValueError):
         raise Reject(1216, str(value))
-    if not isinstance(value, dict):
-        raise Reject(1216, "Invalid JSON object: a record must be a JSON object")
     if paths is not None:
-        fields = [extract(value, p) for p in paths]
+        if not isinstance(value, dict | list):
+            raise Reject(1216, "Invalid JSON object: a record must be a JSON object or array")
+        fields: list[Any] = []
+        for column, path in zip(columns, paths, strict=True):
+            try:
+                fields.append(extract(value, path))
+            except NotAnArray:
+                reject = Reject(1216, "Invalid JSONPath format: Not an array or index out of range")
+                reject.column = column
+                raise reject from None
+    elif not isinstance(value, dict):
+        # copy-parameters-data-format: "If your data files use arrays, you must specify a JSONPaths file".
+        kind = "an array" if isinstance(value, list) else "not a JSON object"
+        raise Reject(1216, f"Invalid JSON object: the record is {kind}, and JSON 'auto' needs objects; "
+                     "map arrays with a JSONPaths file")
     elif spec.json.lower() == "auto ignorecase":
         lowered = {k.lower(): v for k, v in value.items()}
         fields = [lowered.get(c.name.lower()) for c in columns]
@@ -210,9 +240,11 @@ def rejection(spec: CopySpec, url: str, line_number: int, raw: str, reject: Reje
         type=column.type if column else "",
         col_length=str(column.length or "") if column else "",
         position=0,
-        # PostgreSQL text cannot hold NUL; show it escaped, as the JSON source wrote it.
+        # PostgreSQL text cannot hold NUL or a lone surrogate; show them escaped, as the JSON source wrote them.
         raw_line=raw[:1024].replace("\x00", "\\u0000"),
-        raw_field_value="" if reject.value is None else _as_text(reject.value)[:1024].replace("\x00", "\\u0000"),
+        raw_field_value=""
+        if reject.value is None
+        else _as_text(reject.value)[:1024].replace("\x00", "\\u0000").encode("utf-8", "backslashreplace").decode(),
         err_code=reject.code,
         err_reason=reject.reason,
     )

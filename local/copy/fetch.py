@@ -60,6 +60,23 @@ def line_pieces(blocks: Iterable[bytes], size: int) -> Iterator[bytes]:
         yield buffer[start:]
 
 
+def skip_lines(pieces: Iterator[bytes], count: int) -> Iterator[bytes]:
+    """`pieces` without their first `count` lines (IGNOREHEADER), still in pieces that end at line ends."""
+    for piece in pieces:
+        start = 0
+        while count and start < len(piece):
+            end = piece.find(b"\n", start)
+            if end == -1:  # only the object's last piece may end without a line end
+                start = len(piece)
+            else:
+                start, count = end + 1, count - 1
+        if start < len(piece):
+            yield piece[start:]
+        if not count:
+            break
+    yield from pieces
+
+
 def _close_stream(future: Future[IO[bytes] | None]) -> None:
     if not future.cancelled() and future.exception() is None and (stream := future.result()) is not None:
         stream.close()

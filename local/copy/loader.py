@@ -23,7 +23,7 @@ from core.jsonpaths import parse_jsonpaths_file
 from core.load_errors import CopyError, CopyResult, LoadError, LoadErrorRecord
 from local.copy.columnar import ColumnarLoader
 from local.copy.convert import Column, Reject, make_converter, rejection, to_row
-from local.copy.fetch import S3Reader
+from local.copy.fetch import S3Reader, skip_lines
 from local.copy.records import iter_records, text_lines
 from local.copy.statement import CopySpec
 from local.copy.tuning import CopyTuning
@@ -65,14 +65,18 @@ class LocalCopy:
             for done, (url, stream) in enumerate(fetched, 1):
                 with closing(stream):
                     pieces = self.reader.pieces(url, stream, spec.compression)
-                    first_line = 0
+                    # IGNOREHEADER counts lines, whatever records they hold (copy-parameters-data-format).
+                    first_line = spec.ignore_header
+                    if first_line:
+                        pieces = skip_lines(pieces, first_line)
                     if columnar:
-                        first_line, loaded, pieces = self._columnar(copy, columnar, pieces, converters_pool)
+                        done_lines, loaded, pieces = self._columnar(copy, columnar, pieces, converters_pool)
+                        first_line += done_lines
                         rows += loaded
                     # The row path takes over where the columnar one stopped: at the start of a
                     # line, since every line before it was a whole JSON object.
-                    for line_number, raw, value in iter_records(text_lines(url, pieces)):
-                        line_number += first_line
+                    lines = text_lines(url, pieces, spec.invalid_char)
+                    for line_number, raw, value in iter_records(url, lines, first_line):
                         try:
                             row = to_row(value, columns, paths, converters, spec)
                         except Reject as reject:

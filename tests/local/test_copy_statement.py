@@ -28,10 +28,10 @@ def test_parse_copy_keywords_in_any_case() -> None:
 
 
 def test_parse_copy_mixed_case_and_trailing_semicolon() -> None:
-    """Upper/mixed case, TIMEFORMAT AS with an upper-case value, and a final ';'."""
+    """Upper/mixed case keywords, REGION AS, TIMEFORMAT AS, and a final ';'."""
     spec = parse_copy(
         "CoPy staging_events FROM 's3://b/log_data' IAM_ROLE 'arn:y' REGION AS 'eu-west-1'"
-        " FORMAT AS JSON 's3://b/paths.json' TIMEFORMAT AS 'EPOCHSECS' MAXERROR 0;"
+        " FORMAT AS JSON 's3://b/paths.json' TIMEFORMAT AS 'epochsecs' MAXERROR 0;"
     )
     assert (spec.table, spec.json, spec.region, spec.timeformat, spec.max_errors) == (
         "staging_events", "s3://b/paths.json", "eu-west-1", "epochsecs", 0,
@@ -51,10 +51,12 @@ def test_parse_copy_column_list_manifest_and_compression() -> None:
     assert parse_copy("copy t from 's3://b/p' iam_role 'r' json 'auto' bzip2").compression == "BZIP2"
 
 
-def test_parse_copy_unknown_option_names_it() -> None:
-    """An option the local engine does not honour is an error that names the option."""
-    with pytest.raises(CopyError, match="ACCEPTINVCHARS"):
-        parse_copy("COPY t FROM 's3://b/p' FORMAT AS JSON 'auto' acceptinvchars")
+def test_parse_copy_unknown_option_names_it_and_its_page() -> None:
+    """An option the local engine does not emulate is an error naming the option and its guide page."""
+    with pytest.raises(CopyError, match=r"TRIMBLANKS \(the guide's copy-parameters-data-conversion page\)"):
+        parse_copy("COPY t FROM 's3://b/p' FORMAT AS JSON 'auto' trimblanks")
+    with pytest.raises(CopyError, match=r"ZSTD \(the guide's copy-parameters-file-compression page\)"):
+        parse_copy("COPY t FROM 's3://b/p' FORMAT AS JSON 'auto' ZSTD")
 
 
 def test_parse_copy_rejects_unsupported_timeformat_and_format() -> None:
@@ -70,3 +72,41 @@ def test_parse_copy_rejects_unsupported_timeformat_and_format() -> None:
 def test_a_copy_parameter_redshift_does_not_know_is_a_parse_error() -> None:
     with pytest.raises(NotParsed, match="NOSUCHOPTION is not a Redshift COPY parameter"):
         parse_copy("COPY t FROM 's3://b/p' IAM_ROLE 'r' JSON 'auto' NOSUCHOPTION")
+
+
+def test_timeformat_keywords_are_case_sensitive() -> None:
+    """'auto', 'epochsecs' and 'epochmillisecs' are case-sensitive (copy-parameters-data-conversion)."""
+    assert parse_copy("COPY t FROM 's3://b/p' JSON 'auto' TIMEFORMAT 'epochsecs'").timeformat == "epochsecs"
+    with pytest.raises(CopyError, match="'EPOCHSECS': .* case-sensitive .*copy-parameters-data-conversion"):
+        parse_copy("COPY t FROM 's3://b/p' JSON 'auto' TIMEFORMAT AS 'EPOCHSECS'")
+
+
+@pytest.mark.parametrize(
+    ("option", "named"),
+    [("CSV", "CSV"), ("DELIMITER '|'", "DELIMITER"), ("ESCAPE", "ESCAPE"), ("FILLRECORD", "FILLRECORD"),
+     ("IGNOREBLANKLINES", "IGNOREBLANKLINES"), ("NULL AS 'x'", "NULL AS"), ("READRATIO 50", "READRATIO"),
+     ("REMOVEQUOTES", "REMOVEQUOTES")],
+)
+def test_options_redshift_refuses_with_json(option: str, named: str) -> None:
+    """The options the guide lists as "not supported with JSON" are refused as Redshift refuses them."""
+    with pytest.raises(CopyError, match=f"Redshift does not accept {named} with FORMAT AS JSON"):
+        parse_copy(f"COPY t FROM 's3://b/p' IAM_ROLE 'r' FORMAT AS JSON 'auto' {option}")
+
+
+def test_noshred_is_refused_naming_super() -> None:
+    """JSON 'noshred' needs a SUPER column, which the local engine does not emulate."""
+    with pytest.raises(CopyError, match="'noshred' .* SUPER .*copy_json page"):
+        parse_copy("COPY t FROM 's3://b/p' IAM_ROLE 'r' FORMAT JSON 'noshred'")
+
+
+def test_roundec_ignoreheader_and_acceptinvchars_are_read() -> None:
+    """ROUNDEC, IGNOREHEADER n and ACCEPTINVCHARS [AS 'c'] (default '?') are recorded."""
+    spec = parse_copy("COPY t FROM 's3://b/p' JSON 'auto' ROUNDEC IGNOREHEADER AS 2 ACCEPTINVCHARS")
+    assert (spec.round_decimals, spec.ignore_header, spec.invalid_char) == (True, 2, "?")
+    plain = parse_copy("COPY t FROM 's3://b/p' JSON 'auto'")
+    assert (plain.round_decimals, plain.ignore_header, plain.invalid_char) == (False, 0, None)
+    assert parse_copy("COPY t FROM 's3://b/p' JSON 'auto' ACCEPTINVCHARS AS '^'").invalid_char == "^"
+    with pytest.raises(CopyError, match="single ASCII character"):
+        parse_copy("COPY t FROM 's3://b/p' JSON 'auto' ACCEPTINVCHARS 'ab'")
+    with pytest.raises(CopyError, match="IGNOREHEADER needs a whole number"):
+        parse_copy("COPY t FROM 's3://b/p' JSON 'auto' IGNOREHEADER 'x'")
