@@ -20,19 +20,7 @@ from core.warehouse import connect
 from flows.sparkify import main
 from flows.targets import open_target
 from tests.analytics_expected import EXPECTED
-from tests.support import SAMPLE, read_artifact, run
-
-
-@pytest.fixture(scope="module")
-def sample_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
-    """The state dir of a run over the sample, and the run's summary."""
-    tmp = tmp_path_factory.mktemp("analytics")
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("SPARKIFY_STATE_DIR", str(tmp / "state"))
-        env.setenv("SPARKIFY_RESULTS_DIR", str(tmp / "results"))
-        code, summary = run(tmp=tmp)
-    assert code == 0, summary
-    return tmp / "state", summary
+from tests.support import SAMPLE, read_artifact
 
 
 def approximately(rows: list[tuple]) -> list[tuple]:
@@ -46,9 +34,9 @@ def numbers(rows: list[tuple]) -> list[tuple]:
 
 
 def test_every_query_returns_what_polars_computes_from_the_raw_files(
-    sample_run: tuple[Path, dict[str, Any]]
+    sample_warehouse: tuple[Path, dict[str, Any]]
 ) -> None:
-    state, _ = sample_run
+    state, _ = sample_warehouse
     queries = analytics_queries()
     assert [q.name for q in queries] == list(EXPECTED)
     target = open_target(Settings(state_dir=state))
@@ -63,8 +51,8 @@ def test_every_query_returns_what_polars_computes_from_the_raw_files(
         assert numbers(results[name]) == approximately(rows), name
 
 
-def test_the_report_publishes_each_result_as_a_table_artifact(sample_run: tuple[Path, dict[str, Any]]) -> None:
-    _, summary = sample_run
+def test_the_report_publishes_each_result_as_a_table_artifact(sample_warehouse: tuple[Path, dict[str, Any]]) -> None:
+    _, summary = sample_warehouse
     for q in analytics_queries():
         key = artifact_key(q.artifact_kind, "local")
         assert key in summary["artifacts"]
@@ -75,9 +63,9 @@ def test_the_report_publishes_each_result_as_a_table_artifact(sample_run: tuple[
 
 
 def test_query_analytics_prints_every_title_and_its_table(
-    sample_run: tuple[Path, dict[str, Any]], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+    sample_warehouse: tuple[Path, dict[str, Any]], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:
-    state, _ = sample_run
+    state, _ = sample_warehouse
     monkeypatch.setenv("SPARKIFY_STATE_DIR", str(state))
     assert main(["query", "--analytics"]) == 0
     out = capsys.readouterr().out

@@ -4,24 +4,19 @@ as the pipeline's SQL; what Redshift refuses fails with the rule's sentence."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bench.expected import expected_counts
 from flows.sparkify import main
-from tests.support import SAMPLE, run
+from tests.support import SAMPLE
 
 
-@pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+@pytest.fixture
+def warehouse(sample_warehouse: tuple[Path, dict[str, Any]]) -> Path:
     """A state dir whose local warehouse holds the sample, as a run leaves it."""
-    state = tmp_path_factory.mktemp("query")
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("SPARKIFY_STATE_DIR", str(state / "state"))
-        env.setenv("SPARKIFY_RESULTS_DIR", str(state / "results"))
-        code, summary = run(tmp=state)
-    assert code == 0, summary
-    return state / "state"
+    return sample_warehouse[0]
 
 
 def query(
