@@ -32,6 +32,8 @@ logger = logging.getLogger(__name__)
 _PG_CTL_TIMEOUT_S = 300
 # A Unix socket's path holds 104 (macOS) to 108 (Linux) bytes; "/.s.PGSQL.5432" takes 14 of them.
 _SOCKET_DIR_MAX = 90
+# postmaster.pid records the start to the second; /proc's clock ticks may round the other way.
+_START_TIME_SLACK_S = 2
 # The user PostgreSQL runs as when this process is root, as pgserver names it.
 _ROOT_RUNS_AS = "pgserver"
 
@@ -92,13 +94,14 @@ class EmbeddedPostgres:
             self._users = None
 
     def _adopt(self) -> tuple[Path, int] | None:
-        """The socket of the server running on pgdata, if one is; a postmaster.pid left by a dead
-        one (killed, or the machine restarted) is removed, as PostgreSQL refuses to start over a
-        file naming a live process, whatever that process now is."""
+        """The socket of the server running on pgdata, if one is. A postmaster.pid whose pid now
+        belongs to another process (after a restart of the machine) is removed, as PostgreSQL
+        refuses to start over a file naming a live process; one whose pid is dead is left to
+        PostgreSQL, which starts over it unless backends of the old server still hold its memory."""
         pid_file = self._pgdata / "postmaster.pid"
         if _postmaster(self._pgdata) is None:
-            if pid_file.exists():
-                logger.info("Removing %s, left by a PostgreSQL that is no longer running", pid_file)
+            if _pid_reused(pid_file):
+                logger.info("Removing %s: its PostgreSQL is gone and its pid is another process's", pid_file)
                 pid_file.unlink()
             return None
         # postmaster.pid's lines: pid, data directory, start time, port, socket directory, ...
@@ -151,16 +154,23 @@ def _lock(path: Path, kind: int) -> int:
 def _postmaster(pgdata: Path) -> int | None:
     """The pid of the PostgreSQL server running on `pgdata`, from its postmaster.pid, if it runs."""
     try:
-        pid = int((pgdata / "postmaster.pid").read_text().split()[0])
-        process = psutil.Process(pid)
-        if process.name() != "postgres":
-            return None  # the pid was reused, after a restart of the machine say
-        # The postmaster works in its data directory.
-        return pid if Path(process.cwd()) == pgdata else None
-    except psutil.AccessDenied:
-        return pid  # another user's PostgreSQL: left alone, as if running here
-    except (FileNotFoundError, IndexError, ValueError, psutil.Error):
+        # postmaster.pid's lines: pid, data directory, start time (epoch seconds), port, ...
+        pid, _, started = (pgdata / "postmaster.pid").read_text().splitlines()[:3]
+        process = psutil.Process(int(pid))
+        # The name and start time tell the postmaster from a process that got its pid later; any
+        # user may read both, unlike the working directory of another user's process.
+        same_start = abs(process.create_time() - int(started)) <= _START_TIME_SLACK_S
+        return int(pid) if same_start and process.name() == "postgres" else None
+    except (FileNotFoundError, ValueError, psutil.Error):
         return None
+
+
+def _pid_reused(pid_file: Path) -> bool:
+    """Whether the pid in `pid_file` (of a server no longer running) is now a live process's."""
+    try:
+        return psutil.pid_exists(int(pid_file.read_text().split()[0]))
+    except (FileNotFoundError, IndexError, ValueError):
+        return False
 
 
 def _socket_dir(pgdata: Path, user: str | None) -> Path:
