@@ -13,13 +13,28 @@ from core.retry import RETRYING
 from core.target import Target
 from core.warehouse import Dsn, connect
 
+# Columns added to the star schema since its first release. CREATE TABLE IF NOT EXISTS leaves a
+# kept or reused cluster's older table as it is, and Redshift has no ADD COLUMN IF NOT EXISTS.
+ADDED_COLUMNS = {"songplays": {"song_title": "VARCHAR(512)", "artist_name": "VARCHAR(512)"}}
+
 
 @task(**RETRYING)
 def create_tables(target: Target, dsn: Dsn) -> None:
-    """Rebuild the staging tables; create the star schema if it is missing."""
+    """Rebuild the staging tables; create the star schema if it is missing, or add what it lacks."""
     with connect(dsn, target.engine) as session:
         session.run("ddl/create_staging_tables")
         session.run("ddl/create_star_schema")
+        for table, columns in ADDED_COLUMNS.items():
+            have = {name for (name,) in session.query(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = %s", (table,)
+            )}
+            for column, kind in columns.items():
+                if column not in have:
+                    session.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+                    get_run_logger().warning(
+                        "%s predates its column %s: added; rows loaded before have none until a run "
+                        "without --start/--end rebuilds the table", table, column,
+                    )
 
 
 @dataclass(frozen=True)

@@ -100,6 +100,21 @@ def test_a_full_run_rebuilds_every_table_from_the_current_files(isolated: Path, 
     assert summary["tables"]["songs"] < SAMPLE_FIGURES["tables"]["songs"]
 
 
+def test_a_warehouse_from_before_the_songplays_columns_gets_them(isolated: Path, aws: str) -> None:
+    """A kept warehouse whose songplays predates song_title and artist_name: the next run adds them."""
+    assert run("--keep-cluster", tmp=isolated)[0] == 0
+    with local_warehouse(isolated / "state") as conn:
+        conn.execute("ALTER TABLE songplays DROP COLUMN song_title, DROP COLUMN artist_name")
+
+    code, summary = run(tmp=isolated)
+
+    assert code == 0, summary
+    assert summary["tables"] == SAMPLE_FIGURES["tables"]
+    with local_warehouse(isolated / "state") as conn:
+        titled = conn.execute("SELECT COUNT(song_title) FROM songplays").fetchone()[0]
+    assert titled == SAMPLE_FIGURES["tables"]["songplays"]
+
+
 def test_other_dataset_gives_its_own_counts(isolated: Path, aws: str) -> None:
     """A subset of the sample (other counts) holding only song_data/ and log_data/: the project's own
     JSONPaths file maps the events."""
