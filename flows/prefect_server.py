@@ -9,6 +9,7 @@ inherits it), so that the next run, or teardown, stops those whose parent is gon
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from collections.abc import Iterator
@@ -89,8 +90,10 @@ def stop_orphaned_servers() -> list[int]:
             continue
     for process in orphans:
         logger.info("Stopping Prefect's temporary server %d, left by a run that was killed", process.pid)
-        process.terminate()
+        with contextlib.suppress(psutil.NoSuchProcess):  # another run or teardown stopped it first
+            process.terminate()
     _, alive = psutil.wait_procs(orphans, timeout=_STOP_WAIT_S)
     for process in alive:
-        process.kill()
+        with contextlib.suppress(psutil.NoSuchProcess):
+            process.kill()
     return [p.pid for p in orphans]

@@ -51,7 +51,14 @@ from tasks.network import create_security_group
 from tasks.report import publish_report, summarize
 from tasks.sources import survey_sources
 from tasks.staging import copy_table, create_tables
-from tasks.teardown import report_left, retry_hint, teardown, teardown_orphans, teardown_resources
+from tasks.teardown import (
+    ResourcesLeft,
+    report_left,
+    retry_hint,
+    teardown,
+    teardown_orphans,
+    teardown_resources,
+)
 
 # Runs of this process: targets not torn down yet, and runs whose teardown ran.
 _OPEN_TARGETS: dict[str, Target] = {}
@@ -242,7 +249,10 @@ def sparkify_etl(**parameters: Any) -> State:
         failure.__cause__ = cause
     failure = failure or left
     if failure is not None:
-        failed = {"status": "failed", "flow_run_id": run_id, "error": str(failure), "left": getattr(left, "left", [])}
+        failed = {"status": "failed", "flow_run_id": run_id, "error": str(failure)}
+        if left is None or isinstance(left, ResourcesLeft):
+            # What teardown itself failed on, it could not say; the error names it instead.
+            failed["left"] = left.left if left else []
         # The command line prints it: a failed run's result is its exception.
         failure.summary = publish_summary(failed, settings.target, started)  # type: ignore[attr-defined]
         raise failure
@@ -267,7 +277,7 @@ def sparkify_teardown(**parameters: Any) -> list[str]:
     left = teardown_orphans(target, run_id, get_run_logger())
     if left:
         report_left(target, left, str(flow_run.id))
-        raise RuntimeError(f"teardown could not delete the {', '.join(left)}; {retry_hint(target)}")
+        raise ResourcesLeft(left, retry_hint(target))
     return left
 
 

@@ -90,14 +90,16 @@ def test_a_failure_at_any_stage_leaves_nothing(
 
 
 def test_a_failed_run_that_cannot_clean_up_says_both(
-    isolated: Path, aws: str, fail_aws_call: Callable[[str, str], None]
+    isolated: Path, aws: str, fail_aws_call: Callable[[str, str], None], capsys: pytest.CaptureFixture
 ) -> None:
-    """The load error comes first, then what is left and the command that deletes it."""
+    """The load error comes first, then what is left and the command that deletes it; the summary
+    table on stdout says both too."""
     data = sample_copy(isolated)
     where = cut_a_line(data)
     fail_aws_call("DeleteBucket", "AccessDenied")
 
     code, summary = run("--data-dir", str(data), tmp=isolated)
+    table = dict(line.split("  ", 1) for line in capsys.readouterr().out.splitlines() if "  " in line)
 
     assert code == 1
     error = summary["error"]
@@ -105,6 +107,9 @@ def test_a_failed_run_that_cannot_clean_up_says_both(
     assert "python flows/sparkify.py --target local --cluster-id sparkify-dwh teardown" in error
     assert leftovers(aws)["buckets"] == ["sparkify-dwh-123456789012-us-west-2-sparkify-dwh"]
     assert not (isolated / "state" / "pgdata" / "postmaster.pid").exists()
+    assert summary["left"] == ["manifest bucket of sparkify-dwh"]
+    assert (table["status"].strip(), table["left behind"].strip()) == ("failed", "manifest bucket of sparkify-dwh")
+    assert table["error"].strip() == error and table["duration"].strip().endswith(" s")
 
 
 @pytest.fixture
