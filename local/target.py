@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from typing import Any
 
 import psycopg
@@ -80,9 +81,10 @@ class LocalTarget(Target):
 
     def forget_cluster(self, cluster_id: str) -> None:
         # The local warehouse persists across runs, like a reused cluster, until asked to wipe it:
-        # then the databases of every source it was loaded from go.
+        # then the databases of every source it was loaded from go, and the one database a cluster
+        # had before there was one per source.
         if self.settings.wipe_warehouse:
-            for database in self.twin.databases(prefix=cluster_id + "."):
+            for database in [*self.twin.databases(prefix=cluster_id + "."), cluster_id]:
                 self.twin.drop_cluster_database(database)
 
     def close(self, keep_warehouse: bool = False) -> None:
@@ -98,4 +100,6 @@ def warehouse_database(settings: Settings) -> str:
     """
     folder = settings.data_dir.resolve()
     source = "|".join((str(folder), settings.source_bucket, settings.song_prefix, settings.log_prefix))
-    return f"{settings.cluster_id[:36]}.{folder.name[:16]}-{hashlib.sha256(source.encode()).hexdigest()[:8]}"
+    # ASCII, so that 16 characters are 16 bytes; cluster ids are at most 28 (core.settings).
+    label = re.sub(r"[^a-z0-9_-]+", "_", folder.name.lower())[:16]
+    return f"{settings.cluster_id}.{label}-{hashlib.sha256(source.encode()).hexdigest()[:8]}"

@@ -103,8 +103,9 @@ class LocalTwin:
 
     def warehouse_dsn(self, database: str) -> dict[str, Any] | None:
         """How the superuser connects to `database`, or None if it does not exist yet."""
-        if database not in self.databases(prefix=database):
-            return None
+        with self.superuser() as conn:
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone():
+                return None
         return self._login(database, self._postgres.superuser_dsn()["user"])
 
     def databases(self, prefix: str) -> list[str]:
