@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import shutil
 from collections.abc import Iterator
@@ -109,3 +110,24 @@ def upload_data_dir(
         list(pool.map(lambda item: s3.put_object(Bucket=bucket, Key=item[1], Body=item[0].read_bytes()), files))
     return len(files)
 
+
+def drain_prefect_workers(timeout: float) -> None:
+    """Let Prefect's log and event workers in this process finish sending, within `timeout`, and stop.
+
+    A worker binds to the API it first sends to, for as long as it runs; stopped, it is replaced by
+    a fresh one on next use. So a test that points this process at a server of its own drains them
+    before that server goes. Prefect's test harness drains them too, but without a timeout, and so
+    does every worker at interpreter exit: seen with Prefect 3.9, a log worker bound to a server
+    that had stopped never finished, and the session hung until CI's limit. A worker that does not
+    finish in time is marked done (the state `_drain` checks), so no later drain waits for it.
+    """
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    for service in (APILogWorker, EventsWorker):
+        for worker in list(service._instances.values()):
+            try:
+                worker._drain().result(timeout=timeout)
+            except concurrent.futures.TimeoutError:  # not the builtin one before Python 3.11
+                print(f"\n{service.__name__} did not drain within {timeout:.0f} s; its remaining items are dropped")
+                worker._done_event = None

@@ -38,7 +38,7 @@ from prefect.states import Cancelling, Scheduled
 from core.settings import run_parameters
 from flows.locks import _ensure_limit
 from flows.parameters import describe_parameter
-from tests.support import NOTHING, SAMPLE, leftovers, local_warehouse, upload_data_dir
+from tests.support import NOTHING, SAMPLE, drain_prefect_workers, leftovers, local_warehouse, upload_data_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 PREFECT = [sys.executable, "-m", "prefect"]
@@ -138,6 +138,7 @@ def walkthrough(tmp_path_factory: pytest.TempPathFactory, moto_endpoint: str) ->
                                   cwd=ROOT, stdout=worker_log.open("w"), stderr=subprocess.STDOUT)
         with temporary_settings({PREFECT_API_URL: env["PREFECT_API_URL"]}), get_client(sync_client=True) as client:
             yield Walkthrough(env, client, worker_log, moto_endpoint)
+            drain_prefect_workers(60)
     finally:
         if worker is not None:
             worker.terminate()
@@ -225,9 +226,13 @@ def start_aws_run(walkthrough: Walkthrough) -> Any:
 
 
 def assert_the_hook_tore_down(walkthrough: Walkthrough, run_id: Any) -> None:
+    def told() -> bool:
+        return any(m.startswith(("The run was ", "The run's own teardown completed")) for m in walkthrough.logs(run_id))
+
+    # The hook's process sends its log lines as it exits, after the teardown they tell of.
+    wait_for(told, 60, "the hook's log lines", lambda: "\n".join(walkthrough.logs(run_id)))
     logs = walkthrough.logs(run_id)
     assert not [m for m in logs if "error was encountered while running hook" in m.lower()], logs
-    assert any(m.startswith(("The run was ", "The run's own teardown completed")) for m in logs), logs
 
 
 def test_a_run_cancelled_from_the_api_is_torn_down_by_the_worker(walkthrough: Walkthrough, account: str) -> None:

@@ -63,9 +63,13 @@ def test_a_run_is_named_for_what_it_loads_and_sums_up_what_it_built(isolated: Pa
     assert rows["checks"] == f"{len(summary['checks'])} passed, 0 failed"
     assert float(rows["duration"].removesuffix(" s")) == summary["duration_s"] > 0
     analytics = [f"sparkify-{q.artifact_kind}-adhoc-local" for q in analytics_queries()]
-    assert rows["artifacts"] == ", ".join(
-        ["sparkify-report-adhoc-local", "sparkify-checks-adhoc-local", *analytics, "sparkify-summary-adhoc-local"]
-    )
+    assert summary["artifacts"] == [
+        "sparkify-report-adhoc-local", "sparkify-checks-adhoc-local", *analytics, "sparkify-summary-adhoc-local"
+    ]
+    assert rows["artifacts"] == ", ".join([
+        "sparkify-report-adhoc-local", "sparkify-checks-adhoc-local", "sparkify-summary-adhoc-local",
+        f"{len(analytics)} analytics tables ({analytics[0]}, ...)",
+    ])
 
 
 def test_a_window_with_nothing_to_load_says_so(isolated: Path) -> None:
