@@ -27,7 +27,9 @@ def teardown_resources(target: Target, keep_cluster: bool = False, logger: loggi
     logger = logger or get_logger("sparkify.teardown")
     left = delete_resources(target, keep_cluster, logger)
     try:
-        target.close(keep_warehouse=keep_cluster)
+        # The local warehouse's server stays up only for a user who asked to keep it and query it;
+        # a run that may only use an existing cluster keeps the cluster's data, not the process.
+        target.close(keep_warehouse=target.settings.keep_cluster)
     except Exception as exc:
         logger.error("Teardown: could not stop the %s target's services: %s", target.name, exc)
         left.append(f"{target.name} services")

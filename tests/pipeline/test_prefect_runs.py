@@ -88,6 +88,8 @@ def test_a_run_that_may_only_use_an_existing_cluster_creates_nothing(isolated: P
         "create it or correct cluster_id; nothing was created"
     )
     assert leftovers(aws) == NOTHING
+    # Nor is the local warehouse's server left running.
+    assert not (isolated / "state" / "pgdata" / "postmaster.pid").exists()
 
 
 def holds(lock: Path) -> bool:
