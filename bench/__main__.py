@@ -21,13 +21,14 @@ def main(argv: list[str] | None = None) -> int:
     gen.add_argument("--match-share", type=float, default=0.3, help="share of plays of a generated song (default 0.3)")
     bench = commands.add_parser("run", help="run the benchmark and print its figures")
     bench.add_argument(
-        "--only", nargs="+", choices=["100k", "1m", "1m-5k", "5m"], help="datasets to run (default: all)"
+        "--only", nargs="+", choices=["sample", "100k", "1m", "1m-5k", "5m"], help="datasets to run (default: all)"
     )
+    bench.add_argument("--repeat", type=int, default=3, help="runs per dataset; figures are their medians (default 3)")
     args = parser.parse_args(argv)
     if args.command == "run":
         from bench.run import main as run_benchmark
 
-        return run_benchmark(args.only)
+        return run_benchmark(args.only, args.repeat)
     if args.command == "generate":
         from bench.generate import generate
 

@@ -1,11 +1,13 @@
 """The benchmark: the local pipeline on generated datasets, against references measured in the same run.
 
-    python -m bench run                 # every dataset (about 30 minutes on 2 cores)
-    python -m bench run --only 1m       # one of them
+    python -m bench run                     # every dataset, 3 runs each
+    python -m bench run --only 1m --repeat 1  # one of them, once
 
 Each dataset is generated once under .state/bench/ and reused. Every pipeline run is a fresh
-`python flows/sparkify.py` process against one Prefect server the benchmark starts, so the
-server's start is excluded and each task's duration is read back from Prefect's API.
+`python flows/sparkify.py` process against one Prefect server the benchmark starts, so each
+task's duration can be read back from Prefect's API; figures are medians over the runs. On the
+sample and the 1M dataset the same command is also timed with no server running, as a user's
+first command is: Prefect's temporary server starts and stops inside it.
 """
 
 from __future__ import annotations
@@ -27,9 +29,14 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-# name: (events, song files)
-DATASETS = {"100k": (100_000, 2_000), "1m": (1_000_000, 2_000), "1m-5k": (1_000_000, 5_000), "5m": (5_000_000, 20_000)}
+# name: (events, song files); the sample is data/sample, not generated.
+DATASETS = {
+    "sample": (8_056, 71), "100k": (100_000, 2_000), "1m": (1_000_000, 2_000), "1m-5k": (1_000_000, 5_000),
+    "5m": (5_000_000, 20_000),
+}
 REFERENCE_DATASET = "1m"
+# Datasets also timed end to end with Prefect's temporary server, started and stopped by the run.
+TEMPORARY_SERVER_DATASETS = ("sample", "1m")
 SEED = 1
 # The row-by-row baseline runs at a few thousand rows a second: it is timed on this many rows
 # and its rate applied to the whole dataset.
@@ -40,6 +47,8 @@ def dataset(root: Path, name: str) -> Path:
     """The dataset `name`, generated unless a previous run left it complete."""
     from bench.generate import generate
 
+    if name == "sample":
+        return ROOT / "data" / "sample"
     events, songs = DATASETS[name]
     out = root / name
     expected = out / "expected.json"
@@ -83,43 +92,77 @@ def prefect_server(home: Path) -> Iterator[str]:
         server.wait(30)
 
 
-def run_pipeline(data: Path, work: Path, api_url: str) -> dict[str, Any]:
-    """One `python flows/sparkify.py` run, kept for inspection; its summary, wall time and peak RSS."""
+def run_pipeline(data: Path, work: Path, api_url: str | None, keep: bool = True) -> dict[str, Any]:
+    """One `python flows/sparkify.py` run, kept for inspection; its summary, wall time and peak memory.
+
+    With `api_url` None the run has no server to talk to and starts Prefect's temporary one, in
+    the Prefect home under `work` (which earlier runs there have already created and migrated).
+    """
+    work.mkdir(parents=True, exist_ok=True)
     summary = work / "summary.json"
     env = {
-        **os.environ, "PREFECT_API_URL": api_url, "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1",
+        **os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1",
         "SPARKIFY_STATE_DIR": str(work / "state"), "SPARKIFY_RESULTS_DIR": str(work / "results"),
     }
-    command = [sys.executable, str(ROOT / "flows" / "sparkify.py"), "--data-dir", str(data), "--keep-cluster",
-               "--summary-json", str(summary)]
+    if api_url is None:
+        env.pop("PREFECT_API_URL", None)
+        env["PREFECT_HOME"] = str(work / "prefect")
+    else:
+        env["PREFECT_API_URL"] = api_url
+    command = [sys.executable, str(ROOT / "flows" / "sparkify.py"), "--data-dir", str(data),
+               "--summary-json", str(summary)] + (["--keep-cluster"] if keep else [])
     started = time.perf_counter()
-    with open(work / "flow.log", "w") as log:
+    with open(work / "flow.log", "a") as log:
         child = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-        peak_rss_mb = _wait_peak_rss_mb(child)
+        memory = _wait_peak_memory_mb(child)
     wall = time.perf_counter() - started
     if child.returncode != 0:
         raise RuntimeError(f"the pipeline failed on {data}; see {work / 'flow.log'}")
-    return {"summary": json.loads(summary.read_text()), "wall_s": wall, "peak_rss_mb": peak_rss_mb}
+    return {"summary": json.loads(summary.read_text()), "wall_s": wall, **memory}
 
 
-def _wait_peak_rss_mb(child: subprocess.Popen) -> float:
-    """Wait for `child` and return its peak RSS (moto runs in that process) in MB.
+def _wait_peak_memory_mb(child: subprocess.Popen) -> dict[str, float]:
+    """Wait for `child`; return the peak of its own RSS and of the RSS of it and every process it
+    started except PostgreSQL's, summed at each poll, in MB.
 
     Not wait4's ru_maxrss: Linux carries the parent's high-water mark into a child across fork
     and exec, so once the references had grown this process, every later run reported at least
-    its size (2 GB for the 5M run, which itself peaked at 0.8 GB). VmHWM belongs to the child's
-    own image; it only rises, so polling it misses at most the last interval.
+    its size. The flow process's VmHWM belongs to its own image and only rises; the sum is of
+    samples every 0.2 s, so it may miss a peak shorter than that.
     """
-    peak_kb = 0
+    import psutil
+
+    own_kb, tree = 0, 0
     status = Path(f"/proc/{child.pid}/status")
+    root = psutil.Process(child.pid)
     while child.poll() is None:
         try:
             hwm = next(line for line in status.read_text().splitlines() if line.startswith("VmHWM:"))
-            peak_kb = max(peak_kb, int(hwm.split()[1]))
-        except (OSError, StopIteration):
+            own_kb = max(own_kb, int(hwm.split()[1]))
+            processes = [root, *root.children(recursive=True)]
+            tree = max(tree, sum(_rss(p) for p in processes if not _is_postgres(p)))
+        except (OSError, StopIteration, psutil.Error):
             pass  # exiting: its memory is already gone
         time.sleep(0.2)
-    return peak_kb / 1024
+    return {"peak_rss_mb": own_kb / 1024, "peak_tree_rss_mb": tree / 1024 / 1024}
+
+
+def _rss(process: Any) -> int:
+    import psutil
+
+    try:
+        return process.memory_info().rss
+    except psutil.Error:
+        return 0
+
+
+def _is_postgres(process: Any) -> bool:
+    import psutil
+
+    try:
+        return process.name() in ("postgres", "postmaster", "pg_ctl")
+    except psutil.Error:
+        return True  # gone: counts nothing either way
 
 
 def stop_pipeline_warehouse(work: Path) -> None:
@@ -153,6 +196,9 @@ def stage_seconds(flow_run_id: str) -> dict[str, float]:
     out = {"sources (start, fill, survey)": (spans["survey_sources"][1] - run.start_time).total_seconds()}
     out["provision"] = (spans["create_tables"][1] - spans["survey_sources"][1]).total_seconds()
     out |= {k: v for k, v in seconds.items() if k.startswith(("copy-", "build-"))}
+    copies = [span for name, span in spans.items() if name.startswith("copy-")]
+    # From the first COPY's start to the last one's end: the two run side by side.
+    out["COPY phase"] = (max(end for _, end in copies) - min(start for start, _ in copies)).total_seconds()
     out |= {"checks": seconds["checks"], "report": seconds["publish_report"], "teardown": seconds["teardown"]}
     out["end to end"] = (run.end_time - run.start_time).total_seconds()
     return out
@@ -330,50 +376,95 @@ def _rss_growth(a: float, b: float) -> str:
     return f"{(b / a - 1) * 100:+.0f}%"
 
 
-def main(only: list[str] | None = None) -> int:
+def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The runs' median of each stage, wall time and memory; the first run's summary."""
+    return {
+        "summary": runs[0]["summary"],
+        "stages": {k: statistics.median(r["stages"][k] for r in runs) for k in runs[0]["stages"]},
+        **{k: statistics.median(r[k] for r in runs) for k in ("wall_s", "peak_rss_mb", "peak_tree_rss_mb")},
+        "runs": len(runs),
+        "spread": {k: (min(r["stages"][k] for r in runs), max(r["stages"][k] for r in runs))
+                   for k in runs[0]["stages"]},
+    }
+
+
+def measure_dataset(name: str, data: Path, work: Path, api: str, repeat: int) -> dict[str, Any]:
+    """`repeat` runs against the benchmark's server, each on a new warehouse; their medians."""
+    runs = []
+    for i in range(repeat):
+        run = run_pipeline(data, work / f"run{i}", api)
+        try:
+            run["stages"] = stage_seconds(run["summary"]["flow_run_id"])
+            if name == "5m" and i == 0:
+                run["plan"] = explain_songplays(data, work / f"run{i}")
+        finally:
+            stop_pipeline_warehouse(work / f"run{i}")
+        runs.append(run)
+    return median_run(runs) | {"plan": runs[0].get("plan")}
+
+
+def temporary_server_walls(data: Path, work: Path, repeat: int) -> dict[str, Any]:
+    """The command's wall time with no Prefect server running, as a user's own run is: it starts
+    Prefect's temporary server and stops it. The first run creates the Prefect home and is not
+    counted; each run loads a new warehouse, as the runs against the server do."""
+    walls = []
+    for _ in range(repeat + 1):
+        walls.append(run_pipeline(data, work, None, keep=False)["wall_s"])
+        stop_pipeline_warehouse(work)
+    return {"first_wall_s": walls[0], "wall_s": statistics.median(walls[1:]), "walls": walls[1:]}
+
+
+def main(only: list[str] | None = None, repeat: int = 3) -> int:
     names = only or list(DATASETS)
     root = ROOT / ".state" / "bench"
     root.mkdir(parents=True, exist_ok=True)
-    print(f"Machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, {sys.platform}", flush=True)
+    print(f"Machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, {sys.platform}; "
+          f"medians of {repeat} runs", flush=True)
     results: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="sparkify-bench-") as tmp, prefect_server(Path(tmp) / "prefect") as api:
         os.environ["PREFECT_API_URL"] = api
         for name in names:
             data = dataset(root, name)
             work = Path(tmp) / name
-            work.mkdir()
             print(f"\n== {name}: {DATASETS[name][0]:,} events, {DATASETS[name][1]:,} song files", flush=True)
-            run = run_pipeline(data, work, api)
-            try:
-                stages = stage_seconds(run["summary"]["flow_run_id"])
-                plan = explain_songplays(data, work) if name == "5m" else None
-            finally:
-                stop_pipeline_warehouse(work)
-            expected = json.loads((data / "expected.json").read_text())
+            run = measure_dataset(name, data, work, api, repeat)
+            expected = json.loads((data / "expected.json").read_text()) if name != "sample" else None
             summary = run["summary"]
-            correct = all(summary[k] == expected[k] for k in ("tables", "songplays_matched", "users_by_level"))
-            results[name] = run | {"stages": stages, "correct": correct}
-            for stage, seconds in stages.items():
-                print(f"  {stage:<32} {seconds:7.2f} s")
-            events_s = summary["tables"]["staging_events"] / stages["copy-staging_events"]
+            correct = expected is None or all(
+                summary[k] == expected[k] for k in ("tables", "songplays_matched", "users_by_level")
+            )
+            results[name] = run | {"correct": correct}
+            for stage, seconds in run["stages"].items():
+                low, high = run["spread"][stage]
+                print(f"  {stage:<32} {seconds:7.2f} s   ({low:.2f} to {high:.2f})")
+            events_s = summary["tables"]["staging_events"] / run["stages"]["copy-staging_events"]
             print(f"  staging load of events           {events_s:9,.0f} events/s")
-            print(f"  process wall time                {run['wall_s']:7.2f} s (with Python's start)")
+            print(f"  process wall time                {run['wall_s']:7.2f} s (with Python's start, server running)")
+            if name in TEMPORARY_SERVER_DATASETS:
+                temporary = results[name]["temporary_server"] = temporary_server_walls(
+                    data, work / "temporary-server", repeat
+                )
+                print(f"  with Prefect's temporary server  {temporary['wall_s']:7.2f} s "
+                      f"(first run on a new Prefect home: {temporary['first_wall_s']:.2f} s)")
             print(f"  peak RSS of the flow process     {run['peak_rss_mb']:7.0f} MB")
-            print(f"  counts equal the generator's     {'yes' if correct else 'NO: ' + json.dumps(summary['tables'])}")
-            if plan:
-                print("  songplays transform plan:\n" + "\n".join("    " + line for line in plan.splitlines()))
+            print(f"  peak RSS of the run's processes  {run['peak_tree_rss_mb']:7.0f} MB (all but PostgreSQL's)")
+            if expected is not None:
+                verdict = "yes" if correct else "NO: " + json.dumps(summary["tables"])
+                print(f"  counts equal the generator's     {verdict}")
+            if run["plan"]:
+                print("  songplays transform plan:\n" + "\n".join("    " + line for line in run["plan"].splitlines()))
             if name == REFERENCE_DATASET:
                 print(f"\n== references on {name}, measured now in this process", flush=True)
                 ref = references(data, Path(tmp) / "references", api)
                 results["references"] = ref
-                _print_references(ref, stages)
+                _print_references(ref, run["stages"])
                 layer = results["layer"] = layer_cost()
                 print(f"  Redshift SQL layer: {layer['statements']} statements a run, median "
                       f"{layer['median_s'] * 1e6:.0f} us each, {layer['run_s'] * 1e3:.0f} ms a run: "
-                      f"{layer['run_s'] / stages['end to end'] * 100:.2f}% of the run end to end")
+                      f"{layer['run_s'] / run['stages']['end to end'] * 100:.2f}% of the run end to end")
     if "1m" in results and "5m" in results:
-        print(f"\nPeak RSS 1m -> 5m: {results['1m']['peak_rss_mb']:.0f} MB -> {results['5m']['peak_rss_mb']:.0f} MB "
-              f"({_rss_growth(results['1m']['peak_rss_mb'], results['5m']['peak_rss_mb'])})")
+        a, b = results["1m"]["peak_tree_rss_mb"], results["5m"]["peak_tree_rss_mb"]
+        print(f"\nPeak RSS of the run's processes 1m -> 5m: {a:.0f} MB -> {b:.0f} MB ({_rss_growth(a, b)})")
     (root / "results.json").write_text(json.dumps(results, indent=2, default=str))
     print(f"\nAll figures: {root / 'results.json'}")
     agree = results.get("references", {}).get("row_path_agrees", True)
@@ -398,6 +489,8 @@ def _print_references(ref: dict[str, Any], stages: dict[str, float]) -> None:
     line("COPY staging_events, in the flow", stages["copy-staging_events"],
          f"{versus(stages['copy-staging_events'], 'server_copy')} (beside the song COPY)")
     agrees = "the same values" if ref["row_path_agrees"] else "DIFFERENT VALUES from the columnar path"
+    line("COPY phase, in the flow", stages["COPY phase"],
+         f"{versus(stages['COPY phase'], 'server_copy')} (first row of either COPY to the last)")
     line("COPY staging_events, row path only", ref["copy:staging_events:row_path"], f"{agrees} (checksum of every row)")
     line("boto3 parallel GETs of the songs", ref["get_bound"], f"{per_object('get_bound', 'song_files')}, the bound")
     line("COPY staging_songs, alone", ref["copy:staging_songs"], versus(ref["copy:staging_songs"], "get_bound"))
