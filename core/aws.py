@@ -3,8 +3,12 @@ and what AWS's errors mean."""
 
 from __future__ import annotations
 
+import functools
+from pathlib import Path
 from typing import Any
 
+import boto3
+import botocore.session
 from botocore.exceptions import (
     ClientError,
     ConnectionClosedError,
@@ -13,6 +17,7 @@ from botocore.exceptions import (
     NoCredentialsError,
     ReadTimeoutError,
 )
+from botocore.loaders import Loader
 from prefect_aws import AwsClientParameters, AwsCredentials
 
 # botocore retries throttling and 5xx itself, briefly; Prefect's task retries add the longer waits.
@@ -117,7 +122,21 @@ def client(creds: AwsCredentials, service: str, region: str | None = None) -> An
     long-lived process would keep the first keys and endpoint it saw. Targets keep their own.
     """
     params = creds.aws_client_parameters.get_params_override()
-    return creds.get_boto3_session().client(service, **params, region_name=region or creds.region_name)
+    session = creds.get_boto3_session()
+    # boto3 offers no public handle on its botocore session; the loader is botocore's own component.
+    session._session.register_component("data_loader", _models())
+    return session.client(service, **params, region_name=region or creds.region_name)
+
+
+@functools.cache
+def _models() -> Loader:
+    """One loader of botocore's service models and endpoints for every session. Each new session
+    has its own and reads the JSON from disk again, about 45 ms a client (the run makes dozens);
+    what it reads depends on botocore's version, not on the credentials."""
+    loader = botocore.session.get_session().get_component("data_loader")
+    # What boto3.Session adds to its session's loader: boto3's own data (resource models).
+    loader.search_paths.append(str(Path(boto3.__file__).parent / "data"))
+    return loader
 
 
 def error_code(exc: BaseException) -> str:
