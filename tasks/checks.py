@@ -8,8 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from prefect import get_run_logger, task
+from prefect.artifacts import create_table_artifact
 from psycopg import sql
 
+from core.artifacts import artifact_key
 from core.retry import RETRYING
 from core.target import Target
 from core.warehouse import Dsn, Session, connect
@@ -189,3 +191,12 @@ def check_table(target: Target, dsn: Dsn, table: str) -> list[CheckResult]:
     for r in results:
         (logger.info if r.passed else logger.error)("%s %s: %s", "PASS" if r.passed else "FAIL", r.name, r.detail)
     return results
+
+
+def publish_checks(target: Target, results: list[CheckResult]) -> None:
+    """Every table's check results as one table artifact of the run."""
+    create_table_artifact(
+        key=artifact_key("checks", target.name),
+        table=[{"check": c.name, "passed": c.passed, "detail": c.detail} for c in results],
+        description="Data-quality checks",
+    )
