@@ -233,6 +233,8 @@ def _measure(data: Path, work: Path) -> dict[str, Any]:
     from core.settings import Settings
     from core.target import Endpoint
     from core.window import Window
+    from local.copy.fetch import S3Reader
+    from local.copy.tuning import CopyTuning
     from local.target import LocalTarget
     from local.twin import data_files
     from tasks.manifest import write_manifests
@@ -245,6 +247,7 @@ def _measure(data: Path, work: Path) -> dict[str, Any]:
     try:
         # The references stand outside the pipeline: they call as the twin's administrator.
         s3 = target.admin_client("s3")
+        reader = S3Reader(s3, CopyTuning())
         files = data_files(data, ("song_data", "log_data"), ())
         started = time.perf_counter()
         target.prepare_sources()
@@ -253,8 +256,16 @@ def _measure(data: Path, work: Path) -> dict[str, Any]:
         out["put_bound"], out["put_threads"] = best_of((8, 16, 32), lambda pool: list(pool.map(
             lambda f: s3.put_object(Bucket="bench-put-bound", Key=f[1], Body=f[0].read_bytes()), files)))
         song_keys = [key for _, key in files if key.startswith("song_data/")]
-        out["get_bound"], out["get_threads"] = best_of((8, 16, 32), lambda pool: list(pool.map(
-            lambda k: s3.get_object(Bucket=settings.source_bucket, Key=k)["Body"].read(), song_keys)))
+        gets = {
+            "boto3": best_of((8, 16, 32), lambda pool: list(pool.map(
+                lambda k: s3.get_object(Bucket=settings.source_bucket, Key=k)["Body"].read(), song_keys))),
+            # The local COPY's own GET, obstore's, without the COPY around it.
+            "obstore": best_of((8, 16, 32), lambda pool: list(pool.map(
+                lambda k: reader.get(f"s3://{settings.source_bucket}/{k}"), song_keys))),
+        }
+        out["get_loops"] = {client: seconds for client, (seconds, _) in gets.items()}
+        out["get_client"] = min(gets, key=lambda client: gets[client][0])  # the bound: the fastest client
+        out["get_bound"], out["get_threads"] = gets[out["get_client"]]
         out["objects"], out["song_files"] = len(files), len(song_keys)
 
         sources = survey_sources(target, Window())
@@ -492,7 +503,11 @@ def _print_references(ref: dict[str, Any], stages: dict[str, float]) -> None:
     line("COPY phase, in the flow", stages["COPY phase"],
          f"{versus(stages['COPY phase'], 'server_copy')} (first row of either COPY to the last)")
     line("COPY staging_events, row path only", ref["copy:staging_events:row_path"], f"{agrees} (checksum of every row)")
-    line("boto3 parallel GETs of the songs", ref["get_bound"], f"{per_object('get_bound', 'song_files')}, the bound")
+    for client, seconds in ref["get_loops"].items():
+        bound = ", the bound" if client == ref["get_client"] else ""
+        per = seconds / ref["song_files"] * 1000
+        line(f"{client} parallel GETs of the songs", seconds, f"{per:.2f} ms per object{bound}")
+    print(f"  {'':<34}(the bound: {per_object('get_bound', 'song_files')})")
     line("COPY staging_songs, alone", ref["copy:staging_songs"], versus(ref["copy:staging_songs"], "get_bound"))
     line("COPY staging_songs, in the flow", stages["copy-staging_songs"],
          f"{versus(stages['copy-staging_songs'], 'get_bound')} (beside the event COPY)")
