@@ -12,9 +12,9 @@ import pytest
 
 from core.analytics import analytics_queries
 from core.redshift_sql import split
-from core.warehouse import Session
+from core.warehouse import Dsn, Session
 from local.engine import LocalEngine
-from tasks.report import _markdown, chart, chart_data, frame, table_rows
+from tasks.report import REPORT_SESSIONS, _markdown, chart, chart_data, frame, query_results, table_rows
 
 DDL = Path(__file__).resolve().parents[2] / "sql" / "ddl"
 
@@ -82,3 +82,17 @@ def test_the_markdown_holds_counts_skipped_records_and_charts() -> None:
     assert "| songs | 71 |" in text and "| users | 97 |" in text
     assert "## Records skipped under MAXERROR" in text and "- f.json line 3: bad" in text
     assert "## Top 10 songs" in text and "data:image/png;base64,iVBORy1ieXRlcw==" in text
+
+
+def test_the_queries_read_side_by_side_return_what_each_returns_alone(session: Session) -> None:
+    """Every analytics query, read over several sessions at once, in the declared order, with the
+    rows it returns on its own."""
+    info = session.conn.info
+    dsn = Dsn(host=info.host, port=info.port, dbname=info.dbname, user=info.user, password="")
+    queries = analytics_queries()
+    assert REPORT_SESSIONS > 1 and len(queries) > REPORT_SESSIONS
+    together = query_results(dsn, session.engine, queries)
+    assert list(together) == [q.name for q in queries]
+    for q in queries:
+        assert together[q.name][0] == q.title
+        assert together[q.name][1].equals(frame(session, q.sql))
