@@ -4,7 +4,6 @@ artifacts with the analytics team's queries' results (sql/analytics/)."""
 from __future__ import annotations
 
 import base64
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -123,23 +122,16 @@ def publish_report(
 
 
 def query_results(dsn: Dsn, engine: Engine, queries: list[AnalyticsQuery]) -> dict[str, tuple[str, pl.DataFrame]]:
-    """Each query's title and rows, by name, read over `REPORT_SESSIONS` sessions at once: each
-    query runs on one core, a COUNT(DISTINCT) in PostgreSQL as in one Redshift slice's step."""
-    pending, lock = iter(queries), threading.Lock()
-    results: dict[str, tuple[str, pl.DataFrame]] = {}
+    """Each query's title and rows, by name, read over `REPORT_SESSIONS` sessions at once: the
+    database runs each of these queries on one core."""
 
-    def drain() -> None:
+    def read(share: list[AnalyticsQuery]) -> dict[str, tuple[str, pl.DataFrame]]:
         with connect(dsn, engine) as session:
-            while True:
-                with lock:
-                    query = next(pending, None)
-                if query is None:
-                    return
-                results[query.name] = (query.title, frame(session, query.sql))
+            return {q.name: (q.title, frame(session, q.sql)) for q in share}
 
     with ThreadPoolExecutor(REPORT_SESSIONS) as pool:
-        for done in [pool.submit(drain) for _ in range(REPORT_SESSIONS)]:
-            done.result()
+        shares = pool.map(read, [queries[i::REPORT_SESSIONS] for i in range(REPORT_SESSIONS)])
+        results = {name: result for share in shares for name, result in share.items()}
     return {q.name: results[q.name] for q in queries}
 
 

@@ -23,7 +23,7 @@ from typing import IO, Any, NamedTuple
 
 import obstore
 from botocore.exceptions import ClientError
-from obstore.exceptions import NotFoundError, PermissionDeniedError, UnauthenticatedError
+from obstore.exceptions import PermissionDeniedError, UnauthenticatedError
 from obstore.store import S3Store
 
 from core.load_errors import CopyError
@@ -147,9 +147,9 @@ class S3Reader:
             if response.meta["size"] > self.tuning.whole_bytes:
                 return _Chunks(iter(response.stream(min_chunk_size=self.tuning.chunk_bytes)))
             return io.BytesIO(response.bytes().to_bytes())
-        except (FileNotFoundError, NotFoundError):  # obstore raises the builtin; its own class in some paths
+        except FileNotFoundError:  # obstore's answer to S3's 404
             return None  # no such key, or no such bucket
-        except (PermissionError, PermissionDeniedError, UnauthenticatedError) as exc:
+        except (PermissionDeniedError, UnauthenticatedError) as exc:
             raise CopyError(f"S3 refused to read {url}: {exc}") from None
 
     def get(self, url: str) -> bytes | None:
