@@ -11,6 +11,8 @@ from werkzeug.serving import make_server
 
 from local import moto_redshift
 
+_POLL_S = 0.05
+
 
 class _Dispatcher(DomainDispatcherApplication):
     """moto's request dispatcher, remembering which backend serves each service host.
@@ -40,7 +42,10 @@ class MotoServer:
         # A handler still writing to a client that went away must not hold up stop().
         self._server.block_on_close = False
         self.endpoint_url = f"http://127.0.0.1:{self._server.port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, name="moto", daemon=True)
+        # stop() waits for the loop to see its flag: up to a poll interval, half a second by default.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": _POLL_S}, name="moto", daemon=True
+        )
         self._thread.start()
 
     def stop(self) -> None:
