@@ -48,7 +48,7 @@ from tasks.iam import create_role
 from tasks.manifest import write_manifests
 from tasks.marts import build_table
 from tasks.network import create_security_group
-from tasks.report import publish_report, summarize
+from tasks.report import publish_report, summarize, warm_up_renderer
 from tasks.sources import survey_sources
 from tasks.staging import copy_table, create_tables
 from tasks.teardown import (
@@ -122,6 +122,7 @@ def build_warehouse(
             "tables": {},
             "note": "nothing to load",
         }
+    warm_up_renderer()
     existing = cluster_to_reuse(target)
     role = submit(create_role, target, run_id)
     manifests = submit(write_manifests, target, sources, run_id)
