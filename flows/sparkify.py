@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+import atexit
+import gc
 import sys
 import time
 from dataclasses import asdict
@@ -294,4 +296,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    # Python's last garbage collection at exit walks every object the run made, moto's and
+    # botocore's among them: 0.6 to 1.1 s measured, for memory the process returns anyway. Frozen
+    # objects are left out of it; this handler runs after those registered during the run.
+    atexit.register(gc.freeze)
     sys.exit(main())
