@@ -24,8 +24,9 @@ from core.secrets import master_password
 from core.settings import Settings, run_parameters, settings_from
 from core.warehouse import Session, SqlError, connect
 from flows.parameters import TEARDOWN_PARAMETERS, describe
+from flows.prefect_server import temporary_server_starting
 from flows.summary import summary_text
-from flows.targets import open_target
+from flows.targets import open_target, target_class
 from tasks.teardown import teardown_orphans
 
 
@@ -115,6 +116,8 @@ def main(argv: list[str] | None, etl: Flow[..., dict[str, Any]]) -> int:
         return 1 if left else 0
     # The run gets every parameter as resolved here (flag, else variable, else default), so the
     # flow run records the values it used.
+    with temporary_server_starting():
+        target_class(settings)  # its code loads while the server starts
     started = time.monotonic()
     state = etl(**{name: getattr(settings, name) for name in run_parameters()}, return_state=True)
     result = state.result(raise_on_failure=False)

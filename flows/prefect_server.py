@@ -10,15 +10,17 @@ inherits it), so that the next run, or teardown, stops those whose parent is gon
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import logging
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import psutil
-from prefect.settings import temporary_settings
+from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_ENABLED, temporary_settings
 
 from core.settings import PROJECT_ROOT
 
@@ -73,6 +75,41 @@ def _dotted(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             flat[prefix + key] = value
     return flat
+
+
+@contextmanager
+def temporary_server_starting() -> Iterator[None]:
+    """Start Prefect's temporary server in the background while the body runs, if a flow run would
+    start it (no PREFECT_API_URL); return once it answers.
+
+    The server takes 4 to 12 s to start, in a process of its own; the flow would otherwise wait for
+    it before doing anything, where the body can use the time (load the target's code).
+    """
+    if PREFECT_API_URL.value() or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
+        yield
+        return
+    from prefect.server.api.server import SubprocessASGIServer
+
+    failed: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            # The instance the flow's client takes: Prefect keeps one per port.
+            SubprocessASGIServer().start()
+        except BaseException as exc:  # raised where the flow would have raised it
+            failed.append(exc)
+
+    # The thread sees this run's settings (prefect.toml's startup timeout among them).
+    starting = threading.Thread(target=contextvars.copy_context().run, args=(start,), name="prefect-server-start")
+    starting.start()
+    try:
+        yield
+    finally:
+        # The server counts as running from its launch on, before it answers: the flow's client
+        # must not take it until start() has returned.
+        starting.join()
+    if failed:
+        raise failed[0]
 
 
 def stop_orphaned_servers() -> list[int]:
