@@ -1,54 +1,101 @@
-"""moto's server on a loopback port, a thread of this process: the local twin's AWS APIs, which end
-with the process however it ends (even by SIGKILL), so nothing of moto outlives a run."""
+"""moto's server in a process of its own, on a loopback port: the local twin's AWS APIs.
+
+moto answers every request in Python. In a process of its own it works beside the COPY's
+conversion on the other core instead of taking turns with it for one interpreter lock. moto keeps
+its state per process, and the twin keeps that: one moto process per Python process, shared by
+every twin and test fixture open in it, ended when the last of them stops, or with this process
+however it ends (local.moto_process exits when its stdin closes, which the kernel does even
+after a SIGKILL).
+"""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import threading
 from typing import Any
 
-from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
-from werkzeug.serving import make_server
+from core.settings import PROJECT_ROOT
 
-from local import moto_redshift
+_STOP_TIMEOUT_S = 5.0
 
-_POLL_S = 0.05
+_lock = threading.Lock()
+_running: MotoServer | None = None
 
 
-class _Dispatcher(DomainDispatcherApplication):
-    """moto's request dispatcher, remembering which backend serves each service host.
+class MotoProcessError(RuntimeError):
+    """What moto's process refused or failed to do, in its own words."""
 
-    moto looks the backend up afresh for every request, listing and stat-ing its ~180 service
-    folders on the way: half the server's time for a small S3 GET. The answer for a host never
-    changes while the process runs.
+
+def open_moto(warm_region: str | None = None) -> MotoServer:
+    """This process's moto server, started if none is open; stop() it when done.
+
+    A server started here loads EC2 and Redshift for `warm_region` ahead of the first request.
     """
-
-    def __init__(self) -> None:
-        super().__init__(create_backend_app)
-        self._backends: dict[str | None, Any] = {}
-
-    def get_backend_for_host(self, host: str | None) -> Any:
-        # moto calls this under its own lock, so the dict needs none.
-        if host not in self._backends:
-            self._backends[host] = super().get_backend_for_host(host)
-        return self._backends[host]
+    global _running
+    with _lock:
+        if _running is None:
+            _running = MotoServer(warm_region)
+        _running.users += 1
+        return _running
 
 
 class MotoServer:
-    """moto's threaded server (as moto.server.ThreadedMotoServer runs it) on a free loopback port."""
+    """A running `python -m local.moto_process` and the commands it takes."""
 
-    def __init__(self) -> None:
-        moto_redshift.install()
-        self._server = make_server("127.0.0.1", 0, _Dispatcher(), threaded=True, request_handler=MotoRequestHandler)
-        # A handler still writing to a client that went away must not hold up stop().
-        self._server.block_on_close = False
-        self.endpoint_url = f"http://127.0.0.1:{self._server.port}"
-        # stop() waits for the loop to see its flag: up to a poll interval, half a second by default.
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": _POLL_S}, name="moto", daemon=True
+    def __init__(self, warm_region: str | None) -> None:
+        self.users = 0
+        self._calls = threading.Lock()
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "local.moto_process", *([warm_region] if warm_region else [])],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=PROJECT_ROOT,
         )
-        self._thread.start()
+        self.pid = self._process.pid
+        self._endpoint_url: str | None = None
+
+    @property
+    def endpoint_url(self) -> str:
+        """The server's URL, once moto has imported and listens: about a second after the start,
+        which the caller can spend starting something else."""
+        with self._calls:
+            if self._endpoint_url is None:
+                self._endpoint_url = self._reply()["endpoint"]
+            return self._endpoint_url
+
+    def call(self, op: str, **arguments: Any) -> Any:
+        """Run one of local.moto_process's commands there and return its result."""
+        assert self._process.stdin is not None
+        self.endpoint_url  # the first line out is the endpoint's
+        with self._calls:
+            self._process.stdin.write(json.dumps({"op": op, **arguments}) + "\n")
+            self._process.stdin.flush()
+            reply = self._reply()
+        if "error" in reply:
+            raise MotoProcessError(reply["error"])
+        return reply["result"]
+
+    def _reply(self) -> dict[str, Any]:
+        assert self._process.stdout is not None
+        line = self._process.stdout.readline()
+        if not line:
+            raise MotoProcessError(f"moto's process (pid {self.pid}) ended: its error, if any, is printed above")
+        return json.loads(line)
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join()
+        """Let go of the server; the last user ends its process."""
+        global _running
+        with _lock:
+            self.users -= 1
+            if self.users > 0:
+                return
+            _running = None
+        assert self._process.stdin is not None
+        self._process.stdin.close()
+        try:
+            self._process.wait(_STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        if self._process.stdout is not None:
+            self._process.stdout.close()

@@ -12,17 +12,12 @@ lacks an action.
 
 from __future__ import annotations
 
-import copy
 import json
-import threading
-from contextlib import ExitStack
 from typing import Any
 
-from moto.core import DEFAULT_ACCOUNT_ID, enable_iam_authentication
-from moto.iam.models import iam_backends
-
-from core.resources import BOUNDARY_NAME, ROLE_PATH
+from core.resources import BOUNDARY_NAME
 from core.settings import PROJECT_ROOT
+from local.moto_server import open_moto
 
 OPERATOR_POLICY = PROJECT_ROOT / "deployments" / "aws-operator-policy.json"
 BOUNDARY_POLICY = PROJECT_ROOT / "deployments" / f"{BOUNDARY_NAME}.json"
@@ -80,56 +75,34 @@ def moto_view(policy: dict[str, Any], account_id: str) -> dict[str, Any]:
     return {"Version": "2012-10-17", "Statement": statements + extra}
 
 
-# moto's enforcement is one switch for the process: held while any OperatorAccount is open.
-_LOCK = threading.Lock()
-_holders: list[OperatorAccount] = []
-_enforcing = ExitStack()
-
-
 class OperatorAccount:
     """moto's account set up as an administrator would (the role boundary, the operator user with
-    `policy`, the default deployments/aws-operator-policy.json) and enforced until close()."""
+    `policy`, the default deployments/aws-operator-policy.json) and enforced until close().
 
-    def __init__(self, policy: dict[str, Any] | None = None, account_id: str = DEFAULT_ACCOUNT_ID) -> None:
-        policy = json.loads(OPERATOR_POLICY.read_text()) if policy is None else copy.deepcopy(policy)
-        iam = iam_backends[account_id]["aws"]
-        # Set up through moto's backend, as an administrator's console would: no request to authorize.
-        if f"arn:aws:iam::{account_id}:policy{ROLE_PATH}{BOUNDARY_NAME}" not in iam.managed_policies:
-            iam.create_policy(
-                description="What a role the sparkify-dwh operator creates may do at most",
-                path=ROLE_PATH, policy_document=BOUNDARY_POLICY.read_text(), policy_name=BOUNDARY_NAME, tags=[],
-            )
-        if ADMIN not in iam.users:
-            iam.create_user("us-east-1", ADMIN)
-            iam.put_user_policy(ADMIN, "everything", json.dumps(
-                {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
-            ))
-            key = iam.create_access_key(ADMIN)
-            iam.access_keys.pop(key.physical_resource_id)
-            key.access_key_id, key.secret_access_key = ADMIN_KEYS.values()
-            iam.access_keys[key.physical_resource_id] = key
-        if OPERATOR not in iam.users:
-            iam.create_user("us-east-1", OPERATOR)
-        iam.put_user_policy(OPERATOR, "operator", json.dumps(moto_view(policy, account_id)))
-        self._iam = iam
-        self._key = iam.create_access_key(OPERATOR)
-        with _LOCK:
-            if not _holders:
-                _enforcing.enter_context(enable_iam_authentication())
-            _holders.append(self)
+    The set-up runs in moto's process (local.moto_process.open_operator), the one this process shares.
+    """
+
+    def __init__(self, policy: dict[str, Any] | None = None) -> None:
+        policy = json.loads(OPERATOR_POLICY.read_text()) if policy is None else policy
+        self._moto = open_moto()
+        try:
+            self._keys: dict[str, str] = self._moto.call("open_operator", policy=policy)
+        except BaseException:
+            self._moto.stop()
+            raise
+        self._closed = False
 
     @property
     def keys(self) -> dict[str, str]:
         """The operator's access key, as boto3 takes it."""
-        return {"aws_access_key_id": self._key.access_key_id, "aws_secret_access_key": self._key.secret_access_key}
+        return dict(self._keys)
 
     def close(self) -> None:
-        """Delete the operator's key (moto allows a user two) and, with the last account, stop enforcing."""
-        with _LOCK:
-            if self not in _holders:
-                return
-            _holders.remove(self)
-            if not _holders:
-                _enforcing.close()
-        if OPERATOR in self._iam.users:  # unless moto was reset meanwhile
-            self._iam.delete_access_key(self._key.access_key_id, OPERATOR)
+        """Delete the operator's key and, with the last account, stop enforcing."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._moto.call("close_operator", access_key_id=self._keys["aws_access_key_id"])
+        finally:
+            self._moto.stop()

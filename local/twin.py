@@ -3,9 +3,7 @@ cluster, and the source bucket filled from a data folder."""
 
 from __future__ import annotations
 
-import ctypes
 import logging
-import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,32 +12,31 @@ import psycopg
 from psycopg import sql
 
 from local.engine import install_system_objects
-from local.moto_server import MotoServer
+from local.malloc import fewer_malloc_arenas
+from local.moto_server import open_moto
 from local.postgres import start_postgres
 from local.redshift.functions import CREATE_DATABASE_OPTIONS, DATABASE_SETTINGS
 
 logger = logging.getLogger(__name__)
 
-# mallopt's parameter numbers, from glibc's malloc.h.
-_M_ARENA_MAX, _M_MMAP_THRESHOLD = -8, -3
-
 
 class LocalTwin:
-    """moto's server on a free loopback port plus an embedded PostgreSQL backing its clusters."""
+    """moto's server (this process's moto process) plus an embedded PostgreSQL backing its clusters."""
 
     def __init__(self, state_dir: Path, region: str) -> None:
         state_dir.mkdir(parents=True, exist_ok=True)
-        _fewer_malloc_arenas()
-        # One access-log line per S3 request would drown the run's own log.
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        self._moto = MotoServer()
-        self.endpoint_url = self._moto.endpoint_url
-        # moto imports a service on its first request, about 2 s for EC2: do it while data is filled.
-        threading.Thread(target=_warm_up, args=(region,), daemon=True).start()
+        fewer_malloc_arenas()
+        self._moto = open_moto(warm_region=region)
         try:
+            # PostgreSQL starts while moto's process imports moto.
             self._postgres = start_postgres(state_dir / "pgdata")
         except BaseException:
             self._moto.stop()
+            raise
+        try:
+            self.endpoint_url = self._moto.endpoint_url
+        except BaseException:
+            self.stop()
             raise
 
     def back_cluster(self, database: str, user: str, password: str) -> dict[str, Any]:
@@ -73,33 +70,10 @@ class LocalTwin:
         return self._login(database, user)
 
     def fill_bucket(self, bucket: str, region: str, files: Iterable[tuple[Path, str]]) -> int:
-        """Make `bucket` hold exactly the (file, key) pairs, through moto's S3 backend in this process.
-
-        This stands in for data that is in S3 already, so it is set up rather than transferred:
-        over HTTP each small object costs milliseconds (see bench/README.md), here microseconds.
-        Everything the pipeline itself reads still goes through moto's S3 API. One file is in
-        memory at a time; moto spills objects over 5 MB to temporary files. moto's state lives as
-        long as the process, so keys an earlier fill left (another --data-dir, a file removed
-        since) are deleted: the bucket mirrors the folder.
-        """
-        from moto.core import DEFAULT_ACCOUNT_ID
-        from moto.s3.exceptions import BucketAlreadyExists
-        from moto.s3.models import s3_backends
-
-        backend = s3_backends[DEFAULT_ACCOUNT_ID]["aws"]
-        try:
-            backend.create_bucket(bucket, region)
-        except BucketAlreadyExists:
-            pass
-        stale = set(backend.get_bucket(bucket).keys.keys())
-        count = 0
-        for path, key in files:
-            backend.put_object(bucket, key, path.read_bytes())
-            stale.discard(key)
-            count += 1
-        for key in stale:
-            backend.delete_object(bucket, key)
-        return count
+        """Make `bucket` hold exactly the (file, key) pairs: moto's process reads the files and puts
+        them through its S3 backend (local.moto_process.fill). Everything the pipeline itself
+        reads still goes through moto's S3 API."""
+        return self._moto.call("fill", bucket=bucket, region=region, files=[(str(p), key) for p, key in files])
 
     def warehouse_dsn(self, database: str) -> dict[str, Any] | None:
         """How the superuser connects to `database`, or None if it does not exist yet."""
@@ -133,30 +107,6 @@ class LocalTwin:
             self._postgres.detach()
         else:
             self._postgres.stop()
-
-
-def _fewer_malloc_arenas() -> None:
-    """Keep freed object bodies from inflating the process.
-
-    moto's server answers each request on a new thread, and glibc gives threads malloc arenas of
-    their own (up to 8 per core) whose freed memory stays mapped: bench measured 2.8 GB peak RSS at
-    1M events and 5k song files. Two arenas, and bodies of 1 MB or more in their own mappings
-    (returned to the system when freed), keep it flat.
-    """
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:
-        return  # not glibc: nothing to tune
-    libc.mallopt(_M_ARENA_MAX, 2)
-    libc.mallopt(_M_MMAP_THRESHOLD, 1024 * 1024)
-
-
-def _warm_up(region: str) -> None:
-    from moto.backends import get_backend
-    from moto.core import DEFAULT_ACCOUNT_ID
-
-    for service in ("ec2", "redshift"):
-        get_backend(service)[DEFAULT_ACCOUNT_ID][region]
 
 
 def iter_data_files(data_dir: Path, prefixes: tuple[str, ...]) -> Iterator[tuple[Path, str]]:

@@ -19,22 +19,28 @@ import requests
 from psycopg import sql
 
 from local.engine import install_system_objects
-from local.moto_server import MotoServer
+from local.moto_server import MotoServer, open_moto
 from local.postgres import EmbeddedPostgres, start_postgres
 from local.redshift.functions import CREATE_DATABASE_OPTIONS, DATABASE_SETTINGS
 from tests.support import client
 
 
 @pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
-    """moto's server on a free loopback port.
+def moto() -> Iterator[MotoServer]:
+    """This process's moto server, held open for the session.
 
-    moto keeps its state per process, so this server also sees what the flow's own in-process
-    moto server created: tests use it to inspect AWS after a run.
+    The flows under test open the same one (local.moto_server.open_moto), so tests see what a
+    run created in AWS and inspect it after the run.
     """
-    server = MotoServer()
-    yield server.endpoint_url
+    server = open_moto()
+    yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint(moto: MotoServer) -> str:
+    """moto's server on a free loopback port."""
+    return moto.endpoint_url
 
 
 @pytest.fixture

@@ -35,6 +35,10 @@ def processes_of(state: Path, home: Path) -> list[str]:
     return found
 
 
+def moto_processes(state: Path, home: Path) -> list[str]:
+    return [p for p in processes_of(state, home) if "local.moto_process" in p]
+
+
 def test_nothing_is_left_running_after_a_killed_run(tmp_path: Path) -> None:
     state, home, log = tmp_path / "state", tmp_path / "prefect", tmp_path / "killed.log"
     env = {**os.environ, "SPARKIFY_STATE_DIR": str(state), "PREFECT_HOME": str(home)}
@@ -45,9 +49,15 @@ def test_nothing_is_left_running_after_a_killed_run(tmp_path: Path) -> None:
     while _COPYING not in log.read_text():
         assert killed.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
         time.sleep(0.1)
+    assert moto_processes(state, home), "the run's moto process was not found: the test shows nothing"
     killed.send_signal(signal.SIGKILL)
     killed.wait()
     assert processes_of(state, home), "the killed run left nothing to clean up: the test shows nothing"
+    # moto's process ends on its own once the run is gone: its stdin closed with the run.
+    deadline = time.monotonic() + 10
+    while moto_processes(state, home) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert moto_processes(state, home) == []
 
     for args in ((), ("teardown",)):
         done = subprocess.run(command(*args), cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)

@@ -1,0 +1,166 @@
+"""The process moto runs in (`python -m local.moto_process [REGION]`, started by local.moto_server):
+moto's threaded server on a free loopback port, and the twin's set-up done directly on moto's
+backends, as commands read from stdin.
+
+Protocol: one JSON line out first, {"endpoint": URL}; then for each JSON line in,
+{"op": NAME, ...arguments}, one JSON line back, {"result": ...} or {"error": "one sentence"}. The
+process exits when its stdin closes: when the parent stops it, or the parent dies however it dies.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+from moto.backends import get_backend
+from moto.core import DEFAULT_ACCOUNT_ID, enable_iam_authentication
+from moto.iam.models import iam_backends
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from moto.s3.exceptions import BucketAlreadyExists
+from moto.s3.models import s3_backends
+from werkzeug.serving import make_server
+
+from core.resources import BOUNDARY_NAME, ROLE_PATH
+from local import moto_redshift
+from local.malloc import fewer_malloc_arenas
+from local.operator import ADMIN, ADMIN_KEYS, BOUNDARY_POLICY, OPERATOR, moto_view
+
+# stop() waits for serve_forever to see its flag: up to a poll interval, half a second by default.
+_POLL_S = 0.05
+
+
+class _Dispatcher(DomainDispatcherApplication):
+    """moto's request dispatcher, remembering which backend serves each service host.
+
+    moto looks the backend up afresh for every request, listing and stat-ing its ~180 service
+    folders on the way: half the server's time for a small S3 GET. The answer for a host never
+    changes while the process runs.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(create_backend_app)
+        self._backends: dict[str | None, Any] = {}
+
+    def get_backend_for_host(self, host: str | None) -> Any:
+        # moto calls this under its own lock, so the dict needs none.
+        if host not in self._backends:
+            self._backends[host] = super().get_backend_for_host(host)
+        return self._backends[host]
+
+
+def fill(bucket: str, region: str, files: list[tuple[str, str]]) -> int:
+    """Make `bucket` hold exactly the (file, key) pairs, put through moto's S3 backend.
+
+    This stands in for data that is in S3 already, so it is set up rather than transferred:
+    over HTTP each small object costs milliseconds (see bench/README.md), here microseconds. One
+    file is in memory at a time; moto spills objects over 5 MB to temporary files. moto's state
+    lives as long as this process, so keys an earlier fill left are deleted: the bucket mirrors
+    the files.
+    """
+    backend = s3_backends[DEFAULT_ACCOUNT_ID]["aws"]
+    try:
+        backend.create_bucket(bucket, region)
+    except BucketAlreadyExists:
+        pass
+    stale = set(backend.get_bucket(bucket).keys.keys())
+    for path, key in files:
+        backend.put_object(bucket, key, Path(path).read_bytes())
+        stale.discard(key)
+    for key in stale:
+        backend.delete_object(bucket, key)
+    return len(files)
+
+
+# moto's enforcement is one switch for the process: on while any operator key is open.
+_enforcing = ExitStack()
+_operator_keys: set[str] = set()
+
+
+def open_operator(policy: dict[str, Any]) -> dict[str, str]:
+    """Set moto's account up as an administrator's console would (no request to authorize): the
+    role boundary, the administrator, the operator user holding `policy` as moto can evaluate it;
+    give the operator a new key, and enforce IAM until every key given is closed."""
+    account_id = DEFAULT_ACCOUNT_ID
+    iam = iam_backends[account_id]["aws"]
+    if f"arn:aws:iam::{account_id}:policy{ROLE_PATH}{BOUNDARY_NAME}" not in iam.managed_policies:
+        iam.create_policy(
+            description="What a role the sparkify-dwh operator creates may do at most",
+            path=ROLE_PATH, policy_document=BOUNDARY_POLICY.read_text(), policy_name=BOUNDARY_NAME, tags=[],
+        )
+    if ADMIN not in iam.users:
+        iam.create_user("us-east-1", ADMIN)
+        iam.put_user_policy(ADMIN, "everything", json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+        ))
+        key = iam.create_access_key(ADMIN)
+        iam.access_keys.pop(key.physical_resource_id)
+        key.access_key_id, key.secret_access_key = ADMIN_KEYS.values()
+        iam.access_keys[key.physical_resource_id] = key
+    if OPERATOR not in iam.users:
+        iam.create_user("us-east-1", OPERATOR)
+    iam.put_user_policy(OPERATOR, "operator", json.dumps(moto_view(policy, account_id)))
+    key = iam.create_access_key(OPERATOR)
+    if not _operator_keys:
+        _enforcing.enter_context(enable_iam_authentication())
+    _operator_keys.add(key.access_key_id)
+    return {"aws_access_key_id": key.access_key_id, "aws_secret_access_key": key.secret_access_key}
+
+
+def close_operator(access_key_id: str) -> None:
+    """Delete the operator's key (moto allows a user two) and, with the last key, stop enforcing."""
+    if access_key_id not in _operator_keys:
+        return
+    _operator_keys.discard(access_key_id)
+    if not _operator_keys:
+        _enforcing.close()
+    iam = iam_backends[DEFAULT_ACCOUNT_ID]["aws"]
+    if OPERATOR in iam.users:  # unless moto was reset meanwhile
+        iam.delete_access_key(access_key_id, OPERATOR)
+
+
+_COMMANDS = {"fill": fill, "open_operator": open_operator, "close_operator": close_operator}
+
+
+def _warm_up(region: str) -> None:
+    # moto imports a service on its first request, about 2 s for EC2: do it while data is filled.
+    for service in ("ec2", "redshift"):
+        get_backend(service)[DEFAULT_ACCOUNT_ID][region]
+
+
+def main(warm_region: str | None) -> None:
+    # Ctrl-C reaches the whole process group: the parent handles it and then closes stdin.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Replies go to the original stdout; anything else printed goes to stderr.
+    replies = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+    fewer_malloc_arenas()
+    # One access-log line per S3 request would drown the run's own log.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    moto_redshift.install()
+    server = make_server("127.0.0.1", 0, _Dispatcher(), threaded=True, request_handler=MotoRequestHandler)
+    # A handler still writing to a client that went away must not hold up the exit.
+    server.block_on_close = False
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": _POLL_S}, daemon=True).start()
+    if warm_region:
+        threading.Thread(target=_warm_up, args=(warm_region,), daemon=True).start()
+    print(json.dumps({"endpoint": f"http://127.0.0.1:{server.port}"}), file=replies, flush=True)
+    for line in sys.stdin:
+        command = json.loads(line)
+        try:
+            reply = {"result": _COMMANDS[command.pop("op")](**command)}
+        except Exception as exc:  # reported to the caller, which raises it
+            reply = {"error": f"{type(exc).__name__}: {exc}"}
+        print(json.dumps(reply), file=replies, flush=True)
+    # No cleanup is owed: the server's threads are daemons and moto's spilled objects are unlinked files.
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else None)
