@@ -4,6 +4,7 @@ declared in core.settings; `teardown` deletes what killed runs left."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import time
@@ -116,10 +117,12 @@ def main(argv: list[str] | None, etl: Flow[..., dict[str, Any]]) -> int:
         return 1 if left else 0
     # The run gets every parameter as resolved here (flag, else variable, else default), so the
     # flow run records the values it used.
-    with temporary_server_starting():
-        target_class(settings)  # its code loads while the server starts
-    started = time.monotonic()
-    state = etl(**{name: getattr(settings, name) for name in run_parameters()}, return_state=True)
+    with contextlib.ExitStack() as running:
+        with temporary_server_starting():
+            # The target's code loads, and what it is slow to start starts, while the server starts.
+            running.enter_context(target_class(settings).starting(settings))
+        started = time.monotonic()
+        state = etl(**{name: getattr(settings, name) for name in run_parameters()}, return_state=True)
     result = state.result(raise_on_failure=False)
     if state.is_completed():
         summary = result

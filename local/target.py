@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import psycopg
@@ -18,6 +20,7 @@ from core.target import Endpoint, Target
 from core.warehouse import Dsn
 from local.copy.tuning import CopyTuning
 from local.engine import LocalEngine
+from local.moto_server import open_moto
 from local.operator import ADMIN_KEYS, OperatorAccount
 from local.twin import LocalTwin, data_files
 
@@ -46,6 +49,17 @@ class LocalTarget(Target):
         # COPY reads S3 as Redshift does, with its own access rather than the operator's.
         super().__init__(settings, creds, LocalEngine(lambda: self.admin_client("s3"), copy_tuning))
         self.database = warehouse_database(settings)
+
+    @classmethod
+    @contextmanager
+    def starting(cls, settings: Settings) -> Iterator[None]:
+        # moto's process imports moto and loads EC2 (one to two seconds of CPU) on the other core;
+        # the run's twin then finds it serving (local.moto_server.open_moto).
+        moto = open_moto(warm_region=settings.region)
+        try:
+            yield
+        finally:
+            moto.stop()
 
     def admin_client(self, service: str) -> Any:
         """A client calling as the twin's administrator: for what stands outside the pipeline."""
