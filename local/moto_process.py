@@ -15,6 +15,7 @@ import os
 import signal
 import sys
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from local import moto_redshift
 from local.malloc import fewer_malloc_arenas
 from local.operator import ADMIN, ADMIN_KEYS, BOUNDARY_POLICY, OPERATOR, moto_view
 
+_background = ThreadPoolExecutor(1, thread_name_prefix="prefill")
 # stop() waits for serve_forever to see its flag: up to a poll interval, half a second by default.
 _POLL_S = 0.05
 
@@ -55,15 +57,7 @@ class _Dispatcher(DomainDispatcherApplication):
         return self._backends[host]
 
 
-def fill(bucket: str, region: str, files: list[tuple[str, str]]) -> int:
-    """Make `bucket` hold exactly the (file, key) pairs, put through moto's S3 backend.
-
-    This stands in for data that is in S3 already, so it is set up rather than transferred:
-    over HTTP each small object costs milliseconds (see bench/README.md), here microseconds. One
-    file is in memory at a time; moto spills objects over 5 MB to temporary files. moto's state
-    lives as long as this process, so keys an earlier fill left are deleted: the bucket mirrors
-    the files.
-    """
+def _fill(bucket: str, region: str, files: list[tuple[str, str]]) -> int:
     backend = s3_backends[DEFAULT_ACCOUNT_ID]["aws"]
     try:
         backend.create_bucket(bucket, region)
@@ -76,6 +70,35 @@ def fill(bucket: str, region: str, files: list[tuple[str, str]]) -> int:
     for key in stale:
         backend.delete_object(bucket, key)
     return len(files)
+
+
+# The fill that prefill() began, and what it was asked for.
+_prefilling: tuple[list[Any], Future[int]] | None = None
+
+
+def prefill(bucket: str, region: str, files: list[tuple[str, str]]) -> None:
+    """Begin fill() in the background: the command line asks while Prefect starts, the flow's fill then waits for it."""
+    global _prefilling
+    if _prefilling is None:
+        _prefilling = [bucket, region, files], _background.submit(_fill, bucket, region, files)
+
+
+def fill(bucket: str, region: str, files: list[tuple[str, str]]) -> int:
+    """Make `bucket` hold exactly the (file, key) pairs, put through moto's S3 backend.
+
+    This stands in for data that is in S3 already, so it is set up rather than transferred:
+    over HTTP each small object costs milliseconds (see bench/README.md), here microseconds. One
+    file is in memory at a time; moto spills objects over 5 MB to temporary files. moto's state
+    lives as long as this process, so keys an earlier fill left are deleted: the bucket mirrors
+    the files. A prefill of the same files is waited for instead (its error is this fill's).
+    """
+    global _prefilling
+    if _prefilling is not None:
+        (asked, pending), _prefilling = _prefilling, None
+        if asked == [bucket, region, files]:
+            return pending.result()
+        wait([pending])  # another bucket or other files: it must not race this fill
+    return _fill(bucket, region, files)
 
 
 # moto's enforcement is one switch for the process: on while any operator key is open.
@@ -125,7 +148,7 @@ def close_operator(access_key_id: str) -> None:
         iam.delete_access_key(access_key_id, OPERATOR)
 
 
-_COMMANDS = {"fill": fill, "open_operator": open_operator, "close_operator": close_operator}
+_COMMANDS = {"fill": fill, "prefill": prefill, "open_operator": open_operator, "close_operator": close_operator}
 
 
 def _warm_up(region: str) -> None:

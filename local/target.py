@@ -6,8 +6,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -20,9 +22,9 @@ from core.target import Endpoint, Target
 from core.warehouse import Dsn
 from local.copy.tuning import CopyTuning
 from local.engine import LocalEngine
-from local.moto_server import open_moto
+from local.moto_server import MotoProcessError, MotoServer, open_moto
 from local.operator import ADMIN_KEYS, OperatorAccount
-from local.twin import LocalTwin, data_files
+from local.twin import LocalTwin, data_files, fill_arguments
 
 logger = logging.getLogger(__name__)
 
@@ -53,12 +55,17 @@ class LocalTarget(Target):
     @classmethod
     @contextmanager
     def starting(cls, settings: Settings) -> Iterator[None]:
-        # moto's process imports moto and loads EC2 (one to two seconds of CPU) on the other core;
-        # the run's twin then finds it serving (local.moto_server.open_moto).
+        # moto's process imports moto, loads EC2 (one to two seconds of CPU) and fills the source
+        # bucket on the other core; the run's twin then finds it serving (local.moto_server.open_moto)
+        # and its fill done or under way.
         moto = open_moto(warm_region=settings.region)
+        # Asked from a thread: the answer comes once moto is imported, which the body need not wait for.
+        asking = threading.Thread(target=_prefill, args=(moto, settings), name="prefill", daemon=True)
+        asking.start()
         try:
             yield
         finally:
+            asking.join()
             moto.stop()
 
     def admin_client(self, service: str) -> Any:
@@ -67,9 +74,7 @@ class LocalTarget(Target):
 
     def prepare_sources(self) -> None:
         s = self.settings
-        own_jsonpaths = (s.log_jsonpaths_key,) if s.log_jsonpaths_key else ()
-        files = data_files(s.data_dir, (s.song_prefix, s.log_prefix), own_jsonpaths)
-        count = self.twin.fill_bucket(s.source_bucket, s.region, files)
+        count = self.twin.fill_bucket(s.source_bucket, s.region, source_files(s))
         logger.info("Local S3 at %s holds %d objects from %s", self.twin.endpoint_url, count, s.data_dir)
 
     def dsn(self, endpoint: Endpoint, password: SecretStr) -> Dsn:
@@ -102,8 +107,23 @@ class LocalTarget(Target):
                 self.twin.drop_cluster_database(database)
 
     def close(self, keep_warehouse: bool = False) -> None:
-        self.account.close()
-        self.twin.stop(keep_postgres=keep_warehouse)
+        try:
+            self.account.close()  # fails if moto's process died; PostgreSQL is stopped all the same
+        finally:
+            self.twin.stop(keep_postgres=keep_warehouse)
+
+
+def _prefill(moto: MotoServer, settings: Settings) -> None:
+    try:
+        moto.call("prefill", **fill_arguments(settings.source_bucket, settings.region, source_files(settings)))
+    except MotoProcessError:
+        pass  # the flow's own fill meets the same failure, and reports it
+
+
+def source_files(settings: Settings) -> list[tuple[Path, str]]:
+    """(file, key) for what the source bucket holds: the song and log files, and a JSONPaths file of the data dir's."""
+    own_jsonpaths = (settings.log_jsonpaths_key,) if settings.log_jsonpaths_key else ()
+    return data_files(settings.data_dir, (settings.song_prefix, settings.log_prefix), own_jsonpaths)
 
 
 def warehouse_database(settings: Settings) -> str:

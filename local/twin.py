@@ -71,9 +71,9 @@ class LocalTwin:
 
     def fill_bucket(self, bucket: str, region: str, files: Iterable[tuple[Path, str]]) -> int:
         """Make `bucket` hold exactly the (file, key) pairs: moto's process reads the files and puts
-        them through its S3 backend (local.moto_process.fill). Everything the pipeline itself
-        reads still goes through moto's S3 API."""
-        return self._moto.call("fill", bucket=bucket, region=region, files=[(str(p), key) for p, key in files])
+        them through its S3 backend (local.moto_process.fill), or finishes a prefill of the same.
+        Everything the pipeline itself reads still goes through moto's S3 API."""
+        return self._moto.call("fill", **fill_arguments(bucket, region, files))
 
     def warehouse_dsn(self, database: str) -> dict[str, Any] | None:
         """How the superuser connects to `database`, or None if it does not exist yet."""
@@ -107,6 +107,12 @@ class LocalTwin:
             self._postgres.detach()
         else:
             self._postgres.stop()
+
+
+def fill_arguments(bucket: str, region: str, files: Iterable[tuple[Path, str]]) -> dict[str, Any]:
+    """local.moto_process's fill and prefill arguments: the files' paths absolute, as moto's process
+    works in the project's folder, not necessarily the caller's."""
+    return {"bucket": bucket, "region": region, "files": [(str(path.absolute()), key) for path, key in files]}
 
 
 def iter_data_files(data_dir: Path, prefixes: tuple[str, ...]) -> Iterator[tuple[Path, str]]:

@@ -44,3 +44,30 @@ def test_a_failed_command_names_its_cause_and_the_server_serves_on(moto: MotoSer
     assert [o["Key"] for o in listed] == ["song_data/here.json"]
     assert open_moto() is moto
     moto.stop()  # the reference open_moto() just took
+
+
+def keys(endpoint: str) -> list[str]:
+    return [o["Key"] for o in client(endpoint, "s3").list_objects_v2(Bucket="udacity-dend").get("Contents", [])]
+
+
+def test_a_fill_of_what_was_prefilled_waits_for_it_and_another_fill_replaces_it(
+    moto: MotoServer, aws: str, tmp_path: Path
+) -> None:
+    files = []
+    for name in ("a", "b", "c"):
+        (tmp_path / f"{name}.json").write_text(f'{{"name": "{name}"}}')
+        files.append((str(tmp_path / f"{name}.json"), f"song_data/{name}.json"))
+    moto.call("prefill", bucket="udacity-dend", region="us-west-2", files=files)
+    assert moto.call("fill", bucket="udacity-dend", region="us-west-2", files=files) == 3
+    assert keys(aws) == [key for _, key in files]
+
+    moto.call("prefill", bucket="udacity-dend", region="us-west-2", files=files)
+    assert moto.call("fill", bucket="udacity-dend", region="us-west-2", files=files[:1]) == 1
+    assert keys(aws) == [files[0][1]]  # the prefill ended first; the later fill decides
+
+
+def test_a_failed_prefill_fails_the_fill_that_waits_for_it(moto: MotoServer, aws: str, tmp_path: Path) -> None:
+    files = [(str(tmp_path / "gone.json"), "song_data/gone.json")]
+    moto.call("prefill", bucket="udacity-dend", region="us-west-2", files=files)
+    with pytest.raises(MotoProcessError, match="FileNotFoundError"):
+        moto.call("fill", bucket="udacity-dend", region="us-west-2", files=files)

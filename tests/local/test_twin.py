@@ -60,3 +60,20 @@ def test_fill_bucket_serves_the_data_dir_through_the_s3_api(tmp_path: Path) -> N
         assert only["Key"] == files[0][1]
     finally:
         stack.stop()
+
+
+def test_fill_bucket_reads_a_data_dir_relative_to_the_callers_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """moto's process works in the project's folder; a relative --data-dir is the caller's."""
+    data = sample_copy(tmp_path)
+    monkeypatch.chdir(data.parent)
+    stack = LocalTwin(tmp_path / "state", "us-west-2")
+    try:
+        files = data_files(Path(data.name), ("song_data",), ())
+        assert not files[0][0].is_absolute()
+        assert stack.fill_bucket("udacity-dend", "us-west-2", files) == len(files)
+        body = client(stack.endpoint_url, "s3").get_object(Bucket="udacity-dend", Key=files[0][1])["Body"].read()
+        assert body == files[0][0].read_bytes()
+    finally:
+        stack.stop()
