@@ -29,11 +29,13 @@ from moto.s3.models import s3_backends
 from werkzeug.serving import make_server
 
 from core.resources import BOUNDARY_NAME, ROLE_PATH
-from local import moto_redshift
 from local.malloc import fewer_malloc_arenas
 from local.operator import ADMIN, ADMIN_KEYS, BOUNDARY_POLICY, OPERATOR, moto_view
 
 _background = ThreadPoolExecutor(1, thread_name_prefix="prefill")
+# The services whose requests wait for _warm_up().
+_WARMED = ("ec2", "redshift")
+_warm = threading.Event()
 # stop() waits for serve_forever to see its flag: up to a poll interval, half a second by default.
 _POLL_S = 0.05
 
@@ -47,7 +49,7 @@ class _Dispatcher(DomainDispatcherApplication):
     """
 
     def __init__(self) -> None:
-        super().__init__(create_backend_app)
+        super().__init__(_create_app)
         self._backends: dict[str | None, Any] = {}
 
     def get_backend_for_host(self, host: str | None) -> Any:
@@ -151,10 +153,31 @@ def close_operator(access_key_id: str) -> None:
 _COMMANDS = {"fill": fill, "prefill": prefill, "open_operator": open_operator, "close_operator": close_operator}
 
 
-def _warm_up(region: str) -> None:
-    # moto imports a service on its first request, about 2 s for EC2: do it while data is filled.
-    for service in ("ec2", "redshift"):
-        get_backend(service)[DEFAULT_ACCOUNT_ID][region]
+def _create_app(service: str) -> Any:
+    """moto's app for `service`; for EC2 and Redshift, one whose requests wait for _warm_up()."""
+    app = create_backend_app(service)
+    if service not in _WARMED:
+        return app
+
+    def once_warm(environ: dict[str, Any], start_response: Any) -> Any:
+        _warm.wait()
+        return app(environ, start_response)
+
+    return once_warm
+
+
+def _warm_up(region: str | None) -> None:
+    """Load EC2 and Redshift, and add the Redshift actions moto lacks, while the server already
+    serves S3: importing them takes half a second, and loading a region's EC2 as long again."""
+    try:
+        from local import moto_redshift  # imports moto's Redshift and EC2
+
+        moto_redshift.install()
+        if region:
+            for service in _WARMED:
+                get_backend(service)[DEFAULT_ACCOUNT_ID][region]
+    finally:
+        _warm.set()  # a failure above is printed; the requests then get moto's own answer
 
 
 def main(warm_region: str | None) -> None:
@@ -166,13 +189,11 @@ def main(warm_region: str | None) -> None:
     fewer_malloc_arenas()
     # One access-log line per S3 request would drown the run's own log.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    moto_redshift.install()
     server = make_server("127.0.0.1", 0, _Dispatcher(), threaded=True, request_handler=MotoRequestHandler)
     # A handler still writing to a client that went away must not hold up the exit.
     server.block_on_close = False
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": _POLL_S}, daemon=True).start()
-    if warm_region:
-        threading.Thread(target=_warm_up, args=(warm_region,), daemon=True).start()
+    threading.Thread(target=_warm_up, args=(warm_region,), daemon=True).start()
     print(json.dumps({"endpoint": f"http://127.0.0.1:{server.port}"}), file=replies, flush=True)
     for line in sys.stdin:
         command = json.loads(line)

@@ -7,9 +7,8 @@ import base64
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import altair as alt
 import polars as pl
 import vl_convert
 from prefect import get_run_logger, task
@@ -21,6 +20,9 @@ from core.engine import Engine
 from core.retry import RETRYING
 from core.target import Target
 from core.warehouse import Dsn, Session, connect
+
+if TYPE_CHECKING:
+    import altair as alt
 
 # Sessions reading the analytics queries at once: both of the local twin's cores; a Redshift
 # cluster's default queue runs five queries at a time.
@@ -40,10 +42,17 @@ CHARTS: dict[str, str | tuple[str, str]] = {
 
 
 def warm_up_renderer() -> None:
-    """Start the PNG renderer now, in the background: vl-convert's first chart starts its JavaScript
-    engine, about half a second that would otherwise delay the report. It runs outside Python's lock."""
+    """Load Altair and start the PNG renderer now, in the background: Altair's import (about 0.2 s)
+    need not delay the run's start, and vl-convert's first chart starts its JavaScript engine,
+    about half a second that would otherwise delay the report; that part runs outside Python's lock."""
+    threading.Thread(target=_warm_up, name="renderer-warm-up", daemon=True).start()
+
+
+def _warm_up() -> None:
+    import altair  # noqa: F401  (the report's import of it finds it loaded)
+
     spec = {"mark": "point", "data": {"values": [{"x": 0}]}, "encoding": {"x": {"field": "x", "type": "quantitative"}}}
-    threading.Thread(target=vl_convert.vegalite_to_png, args=(spec,), name="renderer-warm-up", daemon=True).start()
+    vl_convert.vegalite_to_png(spec)
 
 
 def frame(session: Session, query: str) -> pl.DataFrame:
@@ -63,6 +72,8 @@ def chart_data(session: Session, results: dict[str, tuple[str, pl.DataFrame]]) -
 
 
 def chart(name: str, title: str, data: pl.DataFrame) -> alt.Chart:
+    import altair as alt  # loaded at the run's start by warm_up_renderer's thread, not at import
+
     if name == "songplays_by_day":
         # One label per day, e.g. "Sat 03 Nov", in the rows' order (by day): a temporal axis runs
         # its month and day labels together ("NovemberSat 03").
