@@ -2,12 +2,12 @@
 pipeline calls as the operator, an IAM user holding exactly deployments/aws-operator-policy.json,
 with moto's IAM enforcement on.
 
-moto 5.2 enforces IAM (moto/core/authorization.py, moto/iam/access_control.py) for the whole
-of moto's process (local.moto_process) once its settings say so; it checks each call's action and, for S3 and IAM roles, its
-resource, but evaluates no condition and no permissions boundary, substitutes no policy variable,
-and sees every EC2 and Redshift call as resource "*". moto_view() turns the policy into what moto
-can evaluate while granting the same actions, so that a refusal under enforcement means the policy
-lacks an action.
+moto 5.2 enforces IAM (moto/core/authorization.py, moto/iam/access_control.py) for the whole of
+moto's process (local.moto_process) once its settings say so; it checks each call's action and,
+for S3 and IAM roles, its resource, but evaluates no condition and no permissions boundary,
+substitutes no policy variable, and sees every EC2 and Redshift call as resource "*". moto_view()
+turns the policy into what moto can evaluate while granting the same actions, so that a refusal
+under enforcement means the policy lacks an action.
 """
 
 from __future__ import annotations
