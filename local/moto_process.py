@@ -24,7 +24,7 @@ from moto.backends import get_backend
 from moto.core import DEFAULT_ACCOUNT_ID, enable_iam_authentication
 from moto.iam.models import iam_backends
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
-from moto.s3.exceptions import BucketAlreadyExists
+from moto.s3.exceptions import BucketAlreadyExists, MissingBucket
 from moto.s3.models import s3_backends
 from werkzeug.serving import make_server
 
@@ -74,6 +74,15 @@ def _fill(bucket: str, region: str, files: list[tuple[str, str]]) -> int:
     return len(files)
 
 
+def _holds(bucket: str, files: list[tuple[str, str]]) -> bool:
+    """Whether `bucket` exists and holds exactly the files' keys."""
+    try:
+        keys = s3_backends[DEFAULT_ACCOUNT_ID]["aws"].get_bucket(bucket).keys.keys()
+    except MissingBucket:
+        return False
+    return set(keys) == {key for _, key in files}
+
+
 # The fill that prefill() began, and what it was asked for.
 _prefilling: tuple[list[Any], Future[int]] | None = None
 
@@ -81,8 +90,9 @@ _prefilling: tuple[list[Any], Future[int]] | None = None
 def prefill(bucket: str, region: str, files: list[tuple[str, str]]) -> None:
     """Begin fill() in the background: the command line asks while Prefect starts, the flow's fill then waits for it."""
     global _prefilling
-    if _prefilling is None:
-        _prefilling = [bucket, region, files], _background.submit(_fill, bucket, region, files)
+    if _prefilling is not None:
+        wait([_prefilling[1]])  # one that no fill asked for: it must not race this one
+    _prefilling = [bucket, region, files], _background.submit(_fill, bucket, region, files)
 
 
 def fill(bucket: str, region: str, files: list[tuple[str, str]]) -> int:
@@ -98,7 +108,10 @@ def fill(bucket: str, region: str, files: list[tuple[str, str]]) -> int:
     if _prefilling is not None:
         (asked, pending), _prefilling = _prefilling, None
         if asked == [bucket, region, files]:
-            return pending.result()
+            count = pending.result()
+            if _holds(bucket, files):
+                return count
+            # moto was reset since (tests do): fill afresh.
         wait([pending])  # another bucket or other files: it must not race this fill
     return _fill(bucket, region, files)
 

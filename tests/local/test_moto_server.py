@@ -5,9 +5,11 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
+import requests
 
 from local.moto_server import MotoProcessError, MotoServer, open_moto
 from tests.support import client
@@ -71,3 +73,16 @@ def test_a_failed_prefill_fails_the_fill_that_waits_for_it(moto: MotoServer, aws
     moto.call("prefill", bucket="udacity-dend", region="us-west-2", files=files)
     with pytest.raises(MotoProcessError, match="FileNotFoundError"):
         moto.call("fill", bucket="udacity-dend", region="us-west-2", files=files)
+
+
+def test_a_fill_after_a_reset_fills_again_what_a_prefill_had_filled(
+    moto: MotoServer, aws: str, tmp_path: Path
+) -> None:
+    (tmp_path / "a.json").write_text("{}")
+    files = [(str(tmp_path / "a.json"), "song_data/a.json")]
+    moto.call("prefill", bucket="udacity-dend", region="us-west-2", files=files)
+    moto.call("prefill", bucket="udacity-dend", region="us-west-2", files=files)  # the later one counts
+    time.sleep(0.5)  # the prefill is done
+    requests.post(f"{aws}/moto-api/reset", timeout=10)
+    assert moto.call("fill", bucket="udacity-dend", region="us-west-2", files=files) == 1
+    assert keys(aws) == ["song_data/a.json"]
