@@ -36,8 +36,6 @@ _background = ThreadPoolExecutor(1, thread_name_prefix="prefill")
 # The services whose requests wait for _warm_up().
 _WARMED = ("ec2", "redshift")
 _warm = threading.Event()
-# stop() waits for serve_forever to see its flag: up to a poll interval, half a second by default.
-_POLL_S = 0.05
 
 
 class _Dispatcher(DomainDispatcherApplication):
@@ -203,9 +201,8 @@ def main(warm_region: str | None) -> None:
     # One access-log line per S3 request would drown the run's own log.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = make_server("127.0.0.1", 0, _Dispatcher(), threaded=True, request_handler=MotoRequestHandler)
-    # A handler still writing to a client that went away must not hold up the exit.
-    server.block_on_close = False
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": _POLL_S}, daemon=True).start()
+    # Never shut down: the process ends with os._exit below, however many requests are in flight.
+    threading.Thread(target=server.serve_forever, daemon=True).start()
     threading.Thread(target=_warm_up, args=(warm_region,), daemon=True).start()
     print(json.dumps({"endpoint": f"http://127.0.0.1:{server.port}"}), file=replies, flush=True)
     for line in sys.stdin:
