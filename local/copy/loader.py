@@ -50,6 +50,9 @@ class LocalCopy:
         columnar = ColumnarLoader.for_spec(columns, paths, spec)
         errors: list[LoadErrorRecord] = []
         rows = 0
+        # As Redshift's COPY does: STATUPDATE ON analyzes the table after the load, OFF never, and
+        # a COPY that does not say analyzes a table that was empty (copy-parameters-data-load).
+        analyze = self._empty(conn, spec) if spec.statupdate is None else spec.statupdate
         target = sql.SQL("COPY {} ({}) FROM STDIN").format(
             _table(spec), sql.SQL(", ").join(sql.Identifier(c.name) for c in columns)
         )
@@ -88,6 +91,8 @@ class LocalCopy:
                         rows += 1
                 if progress:
                     progress(done, len(objects))
+        if analyze:
+            conn.execute(sql.SQL("ANALYZE {}").format(_table(spec)))
         return CopyResult(rows=rows, files=len(objects), errors=errors)
 
     def _columnar(
@@ -118,6 +123,9 @@ class LocalCopy:
             copy.write(converted[0])
             rows += converted[1]
             lines += piece.count(b"\n")
+
+    def _empty(self, conn: psycopg.Connection, spec: CopySpec) -> bool:
+        return not conn.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {})").format(_table(spec))).fetchone()[0]
 
     def _columns(self, conn: psycopg.Connection, spec: CopySpec) -> list[Column]:
         found = conn.execute(

@@ -8,13 +8,14 @@ from dataclasses import dataclass, field
 from core.load_errors import CopyError
 from core.redshift_sql import CopyCommand
 
-# Options that are accepted and have no effect on a single-node local engine; the credentials are
-# Redshift's to read S3 with, and the local engine reads it with its own client.
+# Options that are accepted and have no effect on a single-node local engine (COMPUPDATE chooses
+# Redshift's column encodings); the credentials are Redshift's to read S3 with, and the local
+# engine reads it with its own client.
 _IGNORED = {
-    "COMPUPDATE", "STATUPDATE", "IAM_ROLE", "CREDENTIALS", "ACCESS_KEY_ID", "SECRET_ACCESS_KEY", "SESSION_TOKEN"
+    "COMPUPDATE", "IAM_ROLE", "CREDENTIALS", "ACCESS_KEY_ID", "SECRET_ACCESS_KEY", "SESSION_TOKEN"
 }
 _FLAGS = {"MANIFEST", "TRUNCATECOLUMNS", "BLANKSASNULL", "EMPTYASNULL", "GZIP", "BZIP2", "ROUNDEC"}
-_VALUES = {"JSON", "TIMEFORMAT", "MAXERROR", "REGION", "IGNOREHEADER", "ACCEPTINVCHARS"}
+_VALUES = {"STATUPDATE", "JSON", "TIMEFORMAT", "MAXERROR", "REGION", "IGNOREHEADER", "ACCEPTINVCHARS"}
 _TIMEFORMATS = ("auto", "epochsecs", "epochmillisecs")
 # What Redshift itself refuses beside FORMAT AS JSON (copy-parameters-data-format, "JSON data file").
 _NOT_WITH_JSON = {"CSV", "DELIMITER", "ESCAPE", "FILLRECORD", "FIXEDWIDTH", "IGNOREBLANKLINES", "NULL", "READRATIO",
@@ -53,6 +54,8 @@ class CopySpec:
     empty_as_null: bool = False
     region: str | None = None
     iam_role: str | None = None
+    # STATUPDATE: True (ON), False (OFF), or None (omitted: ANALYZE if the table was empty).
+    statupdate: bool | None = None
 
 
 def copy_spec(command: CopyCommand) -> CopySpec:
@@ -96,7 +99,19 @@ def copy_spec(command: CopyCommand) -> CopySpec:
         empty_as_null="EMPTYASNULL" in options,
         region=options.get("REGION"),
         iam_role=options.get("IAM_ROLE"),
+        statupdate=_statupdate(options.get("STATUPDATE")),
     )
+
+
+def _statupdate(value: object) -> bool | None:
+    """STATUPDATE's switch: bare, ON or TRUE, OFF or FALSE; None when the COPY does not say."""
+    if value is None:
+        return None
+    if value is True or value in ("ON", "TRUE"):
+        return True
+    if value in ("OFF", "FALSE"):
+        return False
+    raise CopyError(f"STATUPDATE {value}: Redshift takes ON or OFF (the guide's copy-parameters-data-load page)")
 
 
 def _timeformat(value: object) -> str | None:

@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from core.engine import RedshiftEngine
-from core.load_errors import LoadError, last_copy_errors, with_rejections
+from core.load_errors import CopyError, LoadError, last_copy_errors, with_rejections
 from tests.local.copying import BUCKET, ROLE, copy, jsonl, load_errors, put, rows
 
 
@@ -118,3 +118,36 @@ def test_unquoted_identifiers_fold_to_lower_case(bucket: Any, pg: psycopg.Connec
     pg.execute("CREATE TABLE t (id INTEGER, name VARCHAR(8))")
     copy(pg, bucket, f"COPY t (ID, Name) FROM 's3://{BUCKET}/in/' IAM_ROLE '{ROLE}' JSON 'auto'")
     assert rows(pg) == [(1, "a")]
+
+
+@pytest.mark.parametrize(
+    ("option", "rows_before", "analyzed"),
+    [
+        ("STATUPDATE ON", 1, True),
+        ("STATUPDATE", 1, True),
+        ("STATUPDATE OFF", 0, False),
+        ("", 0, True),
+        ("", 1, False),
+    ],
+    ids=["on", "bare-is-on", "off", "omitted-empty-table", "omitted-table-with-rows"],
+)
+def test_statupdate_analyzes_the_table_as_redshift_does(
+    bucket: Any, pg: psycopg.Connection, option: str, rows_before: int, analyzed: bool
+) -> None:
+    """As Redshift's COPY: ON analyzes the table after the load, OFF never, and a COPY that does
+    not say analyzes a table that was empty: the planner's row count (reltuples) is the load's."""
+    put(bucket, "in/a.json", jsonl(*({"id": i, "name": "n"} for i in range(30))))
+    # No automatic analyze may come in between.
+    pg.execute("CREATE TABLE t (id INTEGER, name VARCHAR(8)) WITH (autovacuum_enabled = false)")
+    for i in range(rows_before):
+        pg.execute("INSERT INTO t VALUES (%s, 'pre')", (-i,))
+    copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/in/' IAM_ROLE '{ROLE}' JSON 'auto' {option}")
+    assert pg.execute("SELECT count(*) FROM t").fetchone()[0] == 30 + rows_before
+    reltuples = pg.execute("SELECT reltuples FROM pg_class WHERE oid = 't'::regclass").fetchone()[0]
+    assert (reltuples == 30 + rows_before) is analyzed
+
+
+def test_statupdate_takes_on_or_off(bucket: Any, pg: psycopg.Connection) -> None:
+    pg.execute("CREATE TABLE t (id INTEGER)")
+    with pytest.raises(CopyError, match="STATUPDATE PRESET: Redshift takes ON or OFF"):
+        copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/in/' IAM_ROLE '{ROLE}' JSON 'auto' STATUPDATE PRESET")
