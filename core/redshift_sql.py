@@ -276,6 +276,13 @@ def parse(statement: str) -> exp.Expr:
     return _parse(statement).copy()
 
 
+def tables_read(statement: str) -> frozenset[str]:
+    """The tables a query reads, by name as Redshift folds it; a WITH query's own names are not tables."""
+    tree = _parse(statement)
+    ctes = {cte.alias for cte in tree.find_all(exp.CTE)}
+    return frozenset(_folded(t.this) for t in tree.find_all(exp.Table) if t.name not in ctes)
+
+
 def split(script: str) -> list[str]:
     """The statements of a script, cut where sqlglot's Redshift tokenizer finds a top-level semicolon."""
     try:

@@ -44,7 +44,7 @@ from flows.parameters import TEARDOWN_PARAMETERS, takes
 from flows.prefect_server import project_prefect
 from flows.summary import completion_message, publish_summary
 from flows.targets import open_target
-from tasks.checks import CHECKS, CheckResult, check_table, publish_checks
+from tasks.checks import CHECKS, CheckResult, check_table, publish_checks, tables_checked
 from tasks.cluster import cluster_to_reuse, create_cluster, reuse_cluster, wait_for_cluster
 from tasks.iam import create_role
 from tasks.manifest import write_manifests
@@ -157,16 +157,20 @@ def build_warehouse(
         for name in ("songs", "artists", "users", "songplays")
     }
     inserts["time"] = submit(build_table, target, dsn, "time", window, wait_for=[inserts["songplays"]])
+    # Each table's checks, and the summary's facts, start once the tables they read are built: the
+    # checks of staging and of the dimensions run beside the songplays transform, and the facts
+    # beside time's. Each reads on a connection of its own.
+    built = {"staging_events": events, "staging_songs": songs, **inserts}
+    check_futures = [
+        submit(check_table, target, dsn, table, wait_for=[built[t] for t in sorted(tables_checked(table))])
+        for table in CHECKS
+    ]
+    facts = submit(summarize, target, dsn, wait_for=[inserts["songplays"], inserts["users"]])
     loads = {"staging_events": events.result(), "staging_songs": songs.result()}
     skipped = [e for load in loads.values() for e in load.skipped]
     tables = {name: load.rows for name, load in loads.items()}
     tables |= {name: future.result() for name, future in inserts.items()}
-
-    # The report and the summary's facts read the star schema as the checks do, on connections of
-    # their own: they run side by side.
-    check_futures = [submit(check_table, target, dsn, table) for table in CHECKS]
     report_future = submit(publish_report, target, dsn, tables, [f"{e.tbl}: {e.describe()}" for e in skipped])
-    facts = submit(summarize, target, dsn)
     checks: list[CheckResult] = [r for f in check_futures for r in f.result()]
     publish_checks(target, checks)
     report = report_future.result()

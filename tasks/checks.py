@@ -12,6 +12,7 @@ from prefect.artifacts import create_table_artifact
 from psycopg import sql
 
 from core.artifacts import artifact_key
+from core.redshift_sql import tables_read
 from core.retry import RETRYING
 from core.target import Target
 from core.warehouse import Dsn, Session, connect
@@ -25,16 +26,30 @@ class CheckResult:
 
 
 @dataclass(frozen=True)
-class RowCount:
-    """The table holds rows; `actual` (default: all of them) counts exactly `expected` (a query on staging)."""
+class OnTable:
+    """A check of one table; the flow starts it once every table it `reads` is built."""
 
     table: str
+
+    @property
+    def reads(self) -> frozenset[str]:
+        return frozenset({self.table})
+
+
+@dataclass(frozen=True)
+class RowCount(OnTable):
+    """The table holds rows; `actual` (default: all of them) counts exactly `expected` (a query on staging)."""
+
     expected: str | None = None
     actual: str | None = None
 
     @property
     def name(self) -> str:
         return f"row_count:{self.table}"
+
+    @property
+    def reads(self) -> frozenset[str]:
+        return frozenset({self.table}).union(*(tables_read(q) for q in (self.expected, self.actual) if q))
 
     def run(self, session: Session) -> CheckResult:
         actual = int(session.scalar(self.actual)) if self.actual else session.count(self.table)
@@ -45,8 +60,7 @@ class RowCount:
 
 
 @dataclass(frozen=True)
-class NotNull:
-    table: str
+class NotNull(OnTable):
     column: str
 
     @property
@@ -63,8 +77,7 @@ class NotNull:
 
 
 @dataclass(frozen=True)
-class Unique:
-    table: str
+class Unique(OnTable):
     column: str
 
     @property
@@ -81,8 +94,7 @@ class Unique:
 
 
 @dataclass(frozen=True)
-class AcceptedValues:
-    table: str
+class AcceptedValues(OnTable):
     column: str
     values: tuple[str, ...]
 
@@ -102,10 +114,9 @@ class AcceptedValues:
 
 
 @dataclass(frozen=True)
-class ForeignKey:
+class ForeignKey(OnTable):
     """Every non-null `table.column` exists in `parent.parent_column`."""
 
-    table: str
     column: str
     parent: str
     parent_column: str
@@ -113,6 +124,10 @@ class ForeignKey:
     @property
     def name(self) -> str:
         return f"foreign_key:{self.table}.{self.column}->{self.parent}"
+
+    @property
+    def reads(self) -> frozenset[str]:
+        return frozenset({self.table, self.parent})
 
     def run(self, session: Session) -> CheckResult:
         orphans = session.scalar(
@@ -180,6 +195,11 @@ CHECKS: dict[str, list[Check]] = {
         Unique("time", "start_time"),
     ],
 }
+
+
+def tables_checked(table: str) -> frozenset[str]:
+    """Every table that `table`'s checks read: its task can start once these are built."""
+    return frozenset().union(*(check.reads for check in CHECKS[table]))
 
 
 @task(**RETRYING, task_run_name="check-{table}")

@@ -9,7 +9,7 @@ import pytest
 import sqlglot
 
 from bench.statements import bound_sql
-from core.redshift_sql import REDSHIFT, split
+from core.redshift_sql import REDSHIFT, split, tables_read
 from core.warehouse import load_sql
 
 SQL = Path(__file__).resolve().parents[2] / "sql"
@@ -54,3 +54,11 @@ def test_psycopg_decodes_redshifts_client_encoding() -> None:
     from psycopg._encodings import pg2pyenc
 
     assert pg2pyenc(b"UNICODE") == "utf-8"
+
+
+def test_tables_read_are_the_tables_not_a_with_querys_own_names() -> None:
+    statement = (
+        "WITH plays AS (SELECT user_id FROM Songplays) "
+        "SELECT COUNT(*) FROM plays JOIN users USING (user_id) WHERE user_id IN (SELECT user_id FROM staging_events)"
+    )
+    assert tables_read(statement) == {"songplays", "users", "staging_events"}

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from core.warehouse import Session
 from local.engine import LocalEngine
-from tasks.checks import CHECKS, AcceptedValues, ForeignKey, NotNull, RowCount, Unique
+from tasks.checks import CHECKS, AcceptedValues, ForeignKey, NotNull, RowCount, Unique, tables_checked
 
 
 @pytest.fixture
@@ -65,3 +66,29 @@ def test_an_empty_table_fails_its_row_count(pg: psycopg.Connection) -> None:
 def test_every_table_of_the_star_schema_and_staging_is_checked() -> None:
     assert set(CHECKS) == {"staging_events", "staging_songs", "songplays", "users", "songs", "artists", "time"}
     assert all(any(isinstance(c, RowCount) for c in checks) for checks in CHECKS.values())
+
+
+@pytest.mark.parametrize("table", sorted(CHECKS))
+def test_a_tables_checks_read_only_the_tables_it_waits_for(pg: psycopg.Connection, table: str) -> None:
+    """The flow starts a table's checks once `tables_checked` are built: run as a role that may read
+    only those, every check still runs (PostgreSQL refuses any other table)."""
+    session = Session(pg, LocalEngine(lambda: None))
+    session.run("ddl/create_staging_tables")
+    session.run("ddl/create_star_schema")
+    role = f"checks_{table}"
+    pg.execute(sql.SQL("CREATE ROLE {}").format(sql.Identifier(role)))
+    pg.execute(sql.SQL("GRANT SELECT ON {} TO {}").format(
+        sql.SQL(", ").join(map(sql.Identifier, sorted(tables_checked(table)))), sql.Identifier(role)
+    ))
+    pg.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(role)))
+    try:
+        assert [check.run(session).name for check in CHECKS[table]] == [check.name for check in CHECKS[table]]
+    finally:
+        pg.execute("RESET ROLE")
+        pg.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
+        pg.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
+
+
+def test_the_songplays_checks_wait_for_every_table_they_join() -> None:
+    assert tables_checked("songplays") == {"songplays", "staging_events", "users", "time", "songs", "artists"}
+    assert tables_checked("time") == {"time", "songplays"}
