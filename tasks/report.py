@@ -4,6 +4,7 @@ artifacts with the analytics team's queries' results (sql/analytics/)."""
 from __future__ import annotations
 
 import base64
+import queue
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -63,12 +64,16 @@ def frame(session: Session, query: str) -> pl.DataFrame:
     return data.with_columns(pl.col(pl.Decimal).cast(pl.Float64))
 
 
-def chart_data(session: Session, results: dict[str, tuple[str, pl.DataFrame]]) -> dict[str, tuple[str, pl.DataFrame]]:
-    """Each chart's title and rows: an analytics query's, from `results` (name -> title, rows), or its own."""
-    return {
-        name: results[source] if isinstance(source, str) else (source[0], frame(session, source[1]))
-        for name, source in CHARTS.items()
-    }
+def report_queries(queries: list[AnalyticsQuery]) -> dict[str, tuple[str, str]]:
+    """What the report reads, by name (name -> title, query): the analytics queries, then the
+    charts' own queries under the charts' names."""
+    own = {name: source for name, source in CHARTS.items() if not isinstance(source, str)}
+    return {q.name: (q.title, q.sql) for q in queries} | own
+
+
+def chart_sources(results: dict[str, tuple[str, pl.DataFrame]]) -> dict[str, tuple[str, pl.DataFrame]]:
+    """Each chart's title and rows, from the results of `report_queries` (name -> title, rows)."""
+    return {name: results[source if isinstance(source, str) else name] for name, source in CHARTS.items()}
 
 
 def chart(name: str, title: str, data: pl.DataFrame) -> alt.Chart:
@@ -120,15 +125,14 @@ def publish_report(
     files: dict[str, dict[str, str]] = {}
     pngs: dict[str, tuple[str, bytes]] = {}
     queries = analytics_queries()
-    results = query_results(dsn, target.engine, queries)
-    with connect(dsn, target.engine) as session:
-        for name, (title, data) in chart_data(session, results).items():
-            figure = chart(name, title, data)
-            html, png = out / f"{name}.html", out / f"{name}.png"
-            figure.save(html)
-            figure.save(png, scale_factor=1.0)
-            files[name] = {"html": str(html), "png": str(png)}
-            pngs[name] = (title, png.read_bytes())
+    results = query_results(dsn, target.engine, report_queries(queries))
+    for name, (title, data) in chart_sources(results).items():
+        figure = chart(name, title, data)
+        html, png = out / f"{name}.html", out / f"{name}.png"
+        figure.save(html)
+        figure.save(png, scale_factor=1.0)
+        files[name] = {"html": str(html), "png": str(png)}
+        pngs[name] = (title, png.read_bytes())
     create_markdown_artifact(
         key=artifact_key("report", target.name), markdown=_markdown(tables, pngs, load_errors),
         description="Row counts and charts",
@@ -141,18 +145,28 @@ def publish_report(
     return files
 
 
-def query_results(dsn: Dsn, engine: Engine, queries: list[AnalyticsQuery]) -> dict[str, tuple[str, pl.DataFrame]]:
-    """Each query's title and rows, by name, read over `REPORT_SESSIONS` sessions at once: the
-    database runs each of these queries on one core."""
+def query_results(dsn: Dsn, engine: Engine, queries: dict[str, tuple[str, str]]) -> dict[str, tuple[str, pl.DataFrame]]:
+    """Each query's title and rows, by name and in the given order (name -> title, query), read over
+    `REPORT_SESSIONS` sessions at once. The database runs each query on one core, and their times
+    differ by several times, so each session takes the next query as soon as it is free."""
+    pending: queue.SimpleQueue[tuple[str, tuple[str, str]]] = queue.SimpleQueue()
+    for item in queries.items():
+        pending.put(item)
+    results: dict[str, tuple[str, pl.DataFrame]] = {}
 
-    def read(share: list[AnalyticsQuery]) -> dict[str, tuple[str, pl.DataFrame]]:
+    def read() -> None:
         with connect(dsn, engine) as session:
-            return {q.name: (q.title, frame(session, q.sql)) for q in share}
+            while True:
+                try:
+                    name, (title, query) = pending.get_nowait()
+                except queue.Empty:
+                    return
+                results[name] = (title, frame(session, query))
 
     with ThreadPoolExecutor(REPORT_SESSIONS) as pool:
-        shares = pool.map(read, [queries[i::REPORT_SESSIONS] for i in range(REPORT_SESSIONS)])
-        results = {name: result for share in shares for name, result in share.items()}
-    return {q.name: results[q.name] for q in queries}
+        for reader in [pool.submit(read) for _ in range(REPORT_SESSIONS)]:
+            reader.result()
+    return {name: results[name] for name in queries}
 
 
 def table_rows(data: pl.DataFrame) -> list[dict[str, Any]]:

@@ -14,7 +14,16 @@ from core.analytics import analytics_queries
 from core.redshift_sql import split
 from core.warehouse import Dsn, Session
 from local.engine import LocalEngine
-from tasks.report import REPORT_SESSIONS, _markdown, chart, chart_data, frame, query_results, table_rows
+from tasks.report import (
+    REPORT_SESSIONS,
+    _markdown,
+    chart,
+    chart_sources,
+    frame,
+    query_results,
+    report_queries,
+    table_rows,
+)
 
 DDL = Path(__file__).resolve().parents[2] / "sql" / "ddl"
 
@@ -48,8 +57,9 @@ def session(pg: psycopg.Connection) -> Session:
 
 
 def test_each_chart_shows_the_warehouses_rows(session: Session, tmp_path: Path) -> None:
-    results = {q.name: (q.title, frame(session, q.sql)) for q in analytics_queries()}
-    data = {name: rows for name, (_, rows) in chart_data(session, results).items()}
+    queries = report_queries(analytics_queries())
+    results = {name: (title, frame(session, query)) for name, (title, query) in queries.items()}
+    data = {name: rows for name, (_, rows) in chart_sources(results).items()}
     assert data["songplays_by_day"].rows() == [
         (date(2018, 11, 5), "free", 1), (date(2018, 11, 5), "paid", 1), (date(2018, 11, 6), "paid", 1),
     ]
@@ -57,7 +67,7 @@ def test_each_chart_shows_the_warehouses_rows(session: Session, tmp_path: Path) 
     assert data["top_songs"].rows() == [("Song A", "Artist X", 2, 2), ("Song B", "Artist X", 1, 1)]
     assert data["top_artists"].rows() == [("Artist X", 3, 2, 3)]
     assert data["users_by_level"].rows() == [("free", 1, 1, 1, 33.3), ("paid", 2, 2, 2, 66.7)]
-    for name, (title, rows) in chart_data(session, results).items():
+    for name, (title, rows) in chart_sources(results).items():
         spec = chart(name, title, rows).to_dict()
         assert spec["title"] == title and spec["mark"]["type"] == "bar"
         assert len(next(iter(spec["datasets"].values()))) == rows.height
@@ -85,14 +95,14 @@ def test_the_markdown_holds_counts_skipped_records_and_charts() -> None:
 
 
 def test_the_queries_read_side_by_side_return_what_each_returns_alone(session: Session) -> None:
-    """Every analytics query, read over several sessions at once, in the declared order, with the
-    rows it returns on its own."""
+    """Every query of the report, read over several sessions at once, in the declared order, with
+    the rows it returns on its own."""
     info = session.conn.info
     dsn = Dsn(host=info.host, port=info.port, dbname=info.dbname, user=info.user, password="")
-    queries = analytics_queries()
+    queries = report_queries(analytics_queries())
     assert REPORT_SESSIONS > 1 and len(queries) > REPORT_SESSIONS
     together = query_results(dsn, session.engine, queries)
-    assert list(together) == [q.name for q in queries]
-    for q in queries:
-        assert together[q.name][0] == q.title
-        assert together[q.name][1].equals(frame(session, q.sql))
+    assert list(together) == list(queries)
+    for name, (title, query) in queries.items():
+        assert together[name][0] == title
+        assert together[name][1].equals(frame(session, query))
