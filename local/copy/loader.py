@@ -42,6 +42,8 @@ class LocalCopy:
 
     def run(self, conn: psycopg.Connection, spec: CopySpec, progress: CopyProgress | None = None) -> CopyResult:
         columns = self._columns(conn, spec)
+        if spec.statupdate is not None:
+            self._require_owner(conn, spec)
         paths = self._jsonpaths(spec, len(columns))
         objects = self.reader.objects(spec)
         jsonpaths = [] if paths is None else [spec.json]
@@ -123,6 +125,20 @@ class LocalCopy:
             copy.write(converted[0])
             rows += converted[1]
             lines += piece.count(b"\n")
+
+    def _require_owner(self, conn: psycopg.Connection, spec: CopySpec) -> None:
+        """Redshift's rule for a COPY that says STATUPDATE: the table's owner or a superuser;
+        without it, INSERT is enough (copy-parameters-data-load)."""
+        may, user = conn.execute(
+            "SELECT c.relowner = r.oid OR r.rolsuper, current_user FROM pg_class AS c, pg_roles AS r"
+            " WHERE c.oid = %s::regclass AND r.rolname = current_user",
+            (_table(spec).as_string(conn),),
+        ).fetchone()
+        if not may:
+            raise CopyError(
+                f"COPY into {spec.table} with STATUPDATE: user {user} neither owns the table nor is a superuser;"
+                " leave STATUPDATE out or run the COPY as the table's owner"
+            )
 
     def _empty(self, conn: psycopg.Connection, spec: CopySpec) -> bool:
         return not conn.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {})").format(_table(spec))).fetchone()[0]

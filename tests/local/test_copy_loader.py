@@ -151,3 +151,25 @@ def test_statupdate_takes_on_or_off(bucket: Any, pg: psycopg.Connection) -> None
     pg.execute("CREATE TABLE t (id INTEGER)")
     with pytest.raises(CopyError, match="STATUPDATE PRESET: Redshift takes ON or OFF"):
         copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/in/' IAM_ROLE '{ROLE}' JSON 'auto' STATUPDATE PRESET")
+
+
+@pytest.mark.parametrize("option", ["STATUPDATE ON", "STATUPDATE OFF"])
+def test_statupdate_needs_the_tables_owner_as_on_redshift(bucket: Any, pg: psycopg.Connection, option: str) -> None:
+    """Redshift: a COPY that says STATUPDATE must run as the table's owner or a superuser; without
+    it INSERT is enough."""
+    put(bucket, "in/a.json", jsonl({"id": 1}))
+    pg.execute("CREATE TABLE t (id INTEGER)")
+    pg.execute("CREATE ROLE loader")
+    # Every privilege on every table and sequence, the system tables' among them: all but ownership.
+    pg.execute("GRANT ALL ON ALL TABLES IN SCHEMA public TO loader")
+    pg.execute("GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO loader")
+    pg.execute("SET ROLE loader")
+    try:
+        with pytest.raises(CopyError, match="with STATUPDATE: user loader neither owns the table nor is a superuser"):
+            copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/in/' IAM_ROLE '{ROLE}' JSON 'auto' {option}")
+        copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/in/' IAM_ROLE '{ROLE}' JSON 'auto'")
+    finally:
+        pg.execute("RESET ROLE")
+        pg.execute("DROP OWNED BY loader")
+        pg.execute("DROP ROLE loader")
+    assert rows(pg) == [(1,)]
