@@ -279,8 +279,8 @@ def parse(statement: str) -> exp.Expr:
 def tables_read(statement: str) -> frozenset[str]:
     """The tables a query reads, by name as Redshift folds it; a WITH query's own names are not tables."""
     tree = _parse(statement)
-    ctes = {cte.alias for cte in tree.find_all(exp.CTE)}
-    return frozenset(_folded(t.this) for t in tree.find_all(exp.Table) if t.name not in ctes)
+    ctes = {_folded(cte.args["alias"].this) for cte in tree.find_all(exp.CTE)}
+    return frozenset(_folded(t.this) for t in tree.find_all(exp.Table)) - ctes
 
 
 def split(script: str) -> list[str]:

@@ -62,3 +62,5 @@ def test_tables_read_are_the_tables_not_a_with_querys_own_names() -> None:
         "SELECT COUNT(*) FROM plays JOIN users USING (user_id) WHERE user_id IN (SELECT user_id FROM staging_events)"
     )
     assert tables_read(statement) == {"songplays", "users", "staging_events"}
+    # A WITH query's name folds as a table's does.
+    assert tables_read("WITH Plays AS (SELECT 1 AS n FROM songplays) SELECT n FROM plays") == {"songplays"}
