@@ -49,7 +49,7 @@ class RowCount(OnTable):
 
     @property
     def reads(self) -> frozenset[str]:
-        return frozenset({self.table}).union(*(tables_read(q) for q in (self.expected, self.actual) if q))
+        return super().reads.union(*(tables_read(q) for q in (self.expected, self.actual) if q))
 
     def run(self, session: Session) -> CheckResult:
         actual = int(session.scalar(self.actual)) if self.actual else session.count(self.table)
@@ -127,7 +127,7 @@ class ForeignKey(OnTable):
 
     @property
     def reads(self) -> frozenset[str]:
-        return frozenset({self.table, self.parent})
+        return super().reads | {self.parent}
 
     def run(self, session: Session) -> CheckResult:
         orphans = session.scalar(
