@@ -112,6 +112,14 @@ class _Chunks(io.RawIOBase):
         self._rest = self._rest[size:]
         return size
 
+    def chunks(self) -> Iterator[Any]:
+        """The rest of the body as it arrives, obstore's chunks uncopied."""
+        if self._rest:
+            yield self._rest
+            self._rest = memoryview(b"")
+        while self._chunks is not None and (chunk := next(self._chunks, None)) is not None:
+            yield chunk
+
     def close(self) -> None:
         self._chunks, self._rest = None, memoryview(b"")  # dropping the stream ends the request
         super().close()
@@ -244,14 +252,18 @@ class S3Reader:
         """The object's bytes, decompressed for GZIP or BZIP2, in pieces of whole lines."""
         return line_pieces(self._blocks(url, stream, compression), self.tuning.chunk_bytes)
 
-    def _blocks(self, url: str, stream: IO[bytes], compression: str | None) -> Iterator[bytes]:
-        reader = _DECOMPRESSING[compression](stream) if compression else stream
+    def _blocks(self, url: str, stream: IO[bytes], compression: str | None) -> Iterator[Any]:
+        if not compression:
+            # The object's own buffers are the blocks: reading them again in blocks would copy every
+            # byte twice more, holding the interpreter lock the other COPY's small objects wait for.
+            yield from stream.chunks() if isinstance(stream, _Chunks) else [stream.read()]
+            return
+        reader = _DECOMPRESSING[compression](stream)
         # A decompressor's errors are the data's; the stream's own read errors are retried as usual.
-        corrupt = (OSError, EOFError, zlib.error) if compression else ()
         while True:
             try:
                 block = reader.read(self.tuning.chunk_bytes)
-            except corrupt as exc:
+            except (OSError, EOFError, zlib.error) as exc:
                 raise CopyError(f"cannot read {url}: {exc}") from None
             if not block:
                 return
