@@ -92,7 +92,7 @@ def _close_stream(future: Future[IO[bytes] | None]) -> None:
 
 
 class _Chunks(io.RawIOBase):
-    """An object's body, arriving as obstore's chunks, as a stream to read."""
+    """An object's body, arriving as obstore's chunks: a stream to read, or the chunks themselves."""
 
     def __init__(self, chunks: Iterator[Any]) -> None:
         self._chunks: Iterator[Any] | None = chunks
