@@ -11,7 +11,6 @@ the last on the row path.
 from __future__ import annotations
 
 import io
-import re
 import threading
 
 import polars as pl
@@ -20,8 +19,6 @@ from local.copy.convert import INT_RANGES, Column
 from local.copy.records import MAX_RECORD_BYTES, has_long_line
 from local.copy.statement import CopySpec
 
-# polars reads a JSON true/false into a number column as 1/0 where the row path rejects it.
-_BOOLEAN_VALUE = re.compile(rb":\s*(?:true|false)\b")
 # What a number, boolean, object or array looks like once polars has read it as text: a text
 # column holding any such value may not have been a JSON string, so the row path decides.
 _NOT_A_JSON_STRING = r"^(?:-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?$|true$|false$|[{\[])"
@@ -55,7 +52,6 @@ class ColumnarLoader:
 
     def __init__(self, columns: list[Column], keys: list[str], kinds: list[str], spec: CopySpec) -> None:
         self.columns, self.keys, self.kinds, self.spec = columns, keys, kinds, spec
-        self.numbers = any(kind != "text" for kind in kinds)
         # Number columns arrive as JSON numbers or as strings ("userId": "39"): the first chunk
         # read tells which, and a chunk that disagrees is read again with strings.
         self._int_sources: dict[str, pl.DataType] | None = None
@@ -89,8 +85,6 @@ class ColumnarLoader:
                 chunk.decode("utf-8")  # the row path fails the COPY on it; so must this one
             except ValueError:
                 return None
-        if self.numbers and (b"true" in chunk or b"false" in chunk) and _BOOLEAN_VALUE.search(chunk):
-            return None
         try:
             frame = self._read(chunk)
             if frame is None:
@@ -133,6 +127,8 @@ class ColumnarLoader:
         attempts = [schema]
         if pl.Int64 in self._int_sources.values():
             attempts.append({**schema, **dict.fromkeys(self._int_sources, pl.String)})
+        # polars (2.1 on) refuses a JSON true/false for a number type, which the row path rejects too;
+        # read as a string it fails the digits check. Either way the row path decides that piece.
         for attempt in attempts:
             try:
                 return pl.read_ndjson(io.BytesIO(chunk), schema=attempt)
