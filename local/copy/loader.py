@@ -16,6 +16,7 @@ from itertools import chain
 from typing import Any
 
 import psycopg
+import psycopg.copy
 from psycopg import sql
 
 from core.engine import CopyProgress
@@ -59,11 +60,13 @@ class LocalCopy:
             _table(spec), sql.SQL(", ").join(sql.Identifier(c.name) for c in columns)
         )
         # Converted pieces are written as they come, so at most `converters` + 1 are held at once.
+        # psycopg's queued writer sends them from a thread of its own, so that PostgreSQL parses one
+        # piece while the next is converted; its queue holds at most 1024 blocks of 128 kB.
         # Streams are closed even when the COPY fails mid-object: moto's thread serving one
         # would otherwise wait for a reader that is gone.
         with (
             conn.cursor() as cur,
-            cur.copy(target) as copy,
+            cur.copy(target, writer=psycopg.copy.QueuedLibpqWriter(cur)) as copy,
             ThreadPoolExecutor(self.tuning.converters) as converters_pool,
             closing(self.reader.fetch(objects)) as fetched,
         ):

@@ -10,6 +10,7 @@ import pytest
 
 from core.engine import RedshiftEngine
 from core.load_errors import CopyError, LoadError, last_copy_errors, with_rejections
+from local.copy.tuning import CopyTuning
 from tests.local.copying import BUCKET, ROLE, copy, jsonl, load_errors, put, rows
 
 
@@ -102,6 +103,22 @@ def test_a_failed_copy_is_explained_from_stl_load_errors_after_rollback(bucket: 
     assert explained.errors == info.value.errors
     assert f"{url} line 2, column id" in str(explained)
     assert "more than MAXERROR 0" in str(explained)
+
+
+@pytest.mark.parametrize(("records", "columnar"), [(20000, True), (3, False)], ids=["columnar", "row-path"])
+def test_an_error_the_server_raises_mid_copy_fails_it_and_loads_nothing(
+    bucket: Any, pg: psycopg.Connection, vouched: list[bool], records: int, columnar: bool
+) -> None:
+    """PostgreSQL's own refusal of a row reaches the COPY from the thread that sends the data,
+    after earlier pieces were sent, and the table keeps only what it had."""
+    put(bucket, "in/a.json", jsonl(*({"id": i, "name": "n"} for i in range(records - 1)), {"id": -1, "name": "n"}))
+    pg.execute("CREATE TABLE t (id INTEGER CHECK (id >= 0), name VARCHAR(8))")
+    pg.execute("INSERT INTO t VALUES (0, 'pre')")
+    statement = f"COPY t FROM 's3://{BUCKET}/in/' IAM_ROLE '{ROLE}' JSON 'auto'"
+    with pytest.raises(psycopg.errors.CheckViolation):
+        copy(pg, bucket, statement, CopyTuning(chunk_bytes=64 * 1024))
+    assert (len(vouched) > 3 and all(vouched)) if columnar else vouched == []
+    assert rows(pg) == [(0, "pre")]
 
 
 def test_schema_qualified_table(bucket: Any, pg: psycopg.Connection) -> None:
