@@ -3,6 +3,7 @@ Redshift."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import psycopg
@@ -119,6 +120,30 @@ def test_an_error_the_server_raises_mid_copy_fails_it_and_loads_nothing(
         copy(pg, bucket, statement, CopyTuning(chunk_bytes=64 * 1024))
     assert (len(vouched) > 3 and all(vouched)) if columnar else vouched == []
     assert rows(pg) == [(0, "pre")]
+    assert not senders()
+
+
+def test_a_copy_the_server_refuses_at_its_start_leaves_no_sender(bucket: Any, pg: psycopg.Connection) -> None:
+    """A user who may read the table but not insert into it: PostgreSQL refuses the COPY itself,
+    and no thread is left waiting to send its data."""
+    put(bucket, "in/a.json", jsonl({"id": 1}))
+    pg.execute("CREATE TABLE t (id INTEGER)")
+    pg.execute("CREATE ROLE reader")
+    pg.execute("GRANT SELECT ON t TO reader")
+    pg.execute("GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO reader")  # the COPY's query id
+    pg.execute("SET ROLE reader")
+    try:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="permission denied for table t"):
+            copy(pg, bucket, f"COPY t FROM 's3://{BUCKET}/in/' IAM_ROLE '{ROLE}' JSON 'auto'")
+    finally:
+        pg.execute("RESET ROLE")
+        pg.execute("DROP OWNED BY reader")
+        pg.execute("DROP ROLE reader")
+    assert not senders()
+
+
+def senders() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "copy-sender"]
 
 
 def test_schema_qualified_table(bucket: Any, pg: psycopg.Connection) -> None:
