@@ -33,7 +33,6 @@ from prefect.states import Completed, State
 from pydantic import SecretStr
 
 from core import aws
-from core.analytics import analytics_queries
 from core.artifacts import artifact_key
 from core.secrets import master_password
 from core.settings import Settings, run_parameters, settings_from
@@ -51,7 +50,7 @@ from tasks.iam import create_role
 from tasks.manifest import write_manifests
 from tasks.marts import build_table
 from tasks.network import create_security_group
-from tasks.report import publish_report, query_groups, read_report, report_queries, summarize, warm_up_renderer
+from tasks.report import publish_report, summarize, warm_up_renderer
 from tasks.sources import survey_sources
 from tasks.staging import copy_table, create_tables
 from tasks.teardown import (
@@ -167,16 +166,11 @@ def build_warehouse(
         for table in CHECKS
     ]
     facts = submit(summarize, target, dsn, wait_for=[inserts["songplays"], inserts["users"]])
-    # The report's queries too, a group for each set of tables read: most need songplays alone.
-    reads = [
-        submit(read_report, target, dsn, group, wait_for=[built[t] for t in sorted(reads_from)])
-        for reads_from, group in query_groups(report_queries(analytics_queries())).items()
-    ]
     loads = {"staging_events": events.result(), "staging_songs": songs.result()}
     skipped = [e for load in loads.values() for e in load.skipped]
     tables = {name: load.rows for name, load in loads.items()}
     tables |= {name: future.result() for name, future in inserts.items()}
-    report_future = submit(publish_report, target, tables, reads, [f"{e.tbl}: {e.describe()}" for e in skipped])
+    report_future = submit(publish_report, target, dsn, tables, [f"{e.tbl}: {e.describe()}" for e in skipped])
     checks: list[CheckResult] = [r for f in check_futures for r in f.result()]
     publish_checks(target, checks)
     report = report_future.result()

@@ -18,7 +18,6 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from core.analytics import AnalyticsQuery, analytics_queries
 from core.artifacts import artifact_key
 from core.engine import Engine
-from core.redshift_sql import tables_read
 from core.retry import RETRYING
 from core.target import Target
 from core.warehouse import Dsn, Session, connect
@@ -26,8 +25,8 @@ from core.warehouse import Dsn, Session, connect
 if TYPE_CHECKING:
     import altair as alt
 
-# Sessions each group of the report's queries is read over: both of the local twin's cores; a
-# Redshift cluster's default queue runs five queries at a time.
+# Sessions reading the analytics queries at once: both of the local twin's cores; a Redshift
+# cluster's default queue runs five queries at a time.
 REPORT_SESSIONS = 2
 # Chart name -> the analytics query whose result it draws, or a (title, query) of its own. All read
 # the star schema, not staging, so a windowed run's charts show everything the warehouse holds.
@@ -70,15 +69,6 @@ def report_queries(queries: list[AnalyticsQuery]) -> dict[str, tuple[str, str]]:
     charts' own queries under the charts' names."""
     own = {name: source for name, source in CHARTS.items() if not isinstance(source, str)}
     return {q.name: (q.title, q.sql) for q in queries} | own
-
-
-def query_groups(queries: dict[str, tuple[str, str]]) -> dict[frozenset[str], dict[str, tuple[str, str]]]:
-    """`queries` (name -> title, query) grouped by the tables each reads, so that each group can be
-    read as soon as its tables are built: most read songplays alone, and need not wait for time."""
-    groups: dict[frozenset[str], dict[str, tuple[str, str]]] = {}
-    for name, (title, query) in queries.items():
-        groups.setdefault(tables_read(query), {})[name] = (title, query)
-    return groups
 
 
 def chart_sources(results: dict[str, tuple[str, pl.DataFrame]]) -> dict[str, tuple[str, pl.DataFrame]]:
@@ -124,25 +114,18 @@ def _markdown(tables: dict[str, int], pngs: dict[str, tuple[str, bytes]], load_e
 
 
 @task(**RETRYING)
-def read_report(target: Target, dsn: Dsn, queries: dict[str, tuple[str, str]]) -> dict[str, tuple[str, pl.DataFrame]]:
-    """Each of the report's `queries` (name -> title, query): its title and rows. It reads only the
-    star schema, so it runs beside the checks."""
-    return query_results(dsn, target.engine, queries)
-
-
-@task(**RETRYING)
 def publish_report(
-    target: Target, tables: dict[str, int], reads: list[dict[str, tuple[str, pl.DataFrame]]], load_errors: list[str]
+    target: Target, dsn: Dsn, tables: dict[str, int], load_errors: list[str]
 ) -> dict[str, dict[str, str]]:
     """Save each chart as HTML and PNG under the results folder; publish the report and each
-    analytics query's result as artifacts, from `reads` (read_report's results, together every
-    one of `report_queries`); return the files written."""
+    analytics query's result as artifacts; return the files written. It reads only the star
+    schema, so it runs beside the checks, which publish their own artifact."""
     out: Path = target.settings.results_dir
     out.mkdir(parents=True, exist_ok=True)
     files: dict[str, dict[str, str]] = {}
     pngs: dict[str, tuple[str, bytes]] = {}
     queries = analytics_queries()
-    results = {name: result for read in reads for name, result in read.items()}
+    results = query_results(dsn, target.engine, report_queries(queries))
     for name, (title, data) in chart_sources(results).items():
         figure = chart(name, title, data)
         html, png = out / f"{name}.html", out / f"{name}.png"
@@ -164,8 +147,8 @@ def publish_report(
 
 def query_results(dsn: Dsn, engine: Engine, queries: dict[str, tuple[str, str]]) -> dict[str, tuple[str, pl.DataFrame]]:
     """Each query's title and rows, by name and in the given order (name -> title, query), read over
-    up to `REPORT_SESSIONS` sessions at once. The database runs each query on one core, and their
-    times differ by several times, so each session takes the next query as soon as it is free."""
+    `REPORT_SESSIONS` sessions at once. The database runs each query on one core, and their times
+    differ by several times, so each session takes the next query as soon as it is free."""
     pending: queue.SimpleQueue[tuple[str, tuple[str, str]]] = queue.SimpleQueue()
     for item in queries.items():
         pending.put(item)
@@ -180,9 +163,8 @@ def query_results(dsn: Dsn, engine: Engine, queries: dict[str, tuple[str, str]])
                     return
                 results[name] = (title, frame(session, query))
 
-    sessions = min(REPORT_SESSIONS, len(queries))
-    with ThreadPoolExecutor(sessions) as pool:
-        for reader in [pool.submit(read) for _ in range(sessions)]:
+    with ThreadPoolExecutor(REPORT_SESSIONS) as pool:
+        for reader in [pool.submit(read) for _ in range(REPORT_SESSIONS)]:
             reader.result()
     return {name: results[name] for name in queries}
 

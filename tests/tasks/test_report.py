@@ -9,7 +9,6 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from psycopg import sql
 
 from core.analytics import analytics_queries
 from core.redshift_sql import split
@@ -21,7 +20,6 @@ from tasks.report import (
     chart,
     chart_sources,
     frame,
-    query_groups,
     query_results,
     report_queries,
     table_rows,
@@ -108,27 +106,3 @@ def test_the_queries_read_side_by_side_return_what_each_returns_alone(session: S
     for name, (title, query) in queries.items():
         assert together[name][0] == title
         assert together[name][1].equals(frame(session, query))
-
-
-def test_each_group_of_the_reports_queries_reads_only_the_tables_it_waits_for(session: Session) -> None:
-    """The flow reads each group once its tables are built: run as a role that may read only
-    those, every query of the group still runs (PostgreSQL refuses any other table), and the
-    groups together are every query of the report, most of them not waiting for time."""
-    queries = report_queries(analytics_queries())
-    groups = query_groups(queries)
-    assert sorted(name for group in groups.values() for name in group) == sorted(queries)
-    assert len(groups[frozenset({"songplays"})]) > len(queries) / 2
-    pg = session.conn
-    for number, (tables, group) in enumerate(groups.items()):
-        role = sql.Identifier(f"report_{number}")
-        pg.execute(sql.SQL("CREATE ROLE {}").format(role))
-        readable = sql.SQL(", ").join(map(sql.Identifier, sorted(tables)))
-        pg.execute(sql.SQL("GRANT SELECT ON {} TO {}").format(readable, role))
-        pg.execute(sql.SQL("SET ROLE {}").format(role))
-        try:
-            for _, query in group.values():
-                frame(session, query)
-        finally:
-            pg.execute("RESET ROLE")
-            pg.execute(sql.SQL("DROP OWNED BY {}").format(role))
-            pg.execute(sql.SQL("DROP ROLE {}").format(role))
