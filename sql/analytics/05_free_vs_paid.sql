@@ -1,10 +1,13 @@
 -- Free versus paid: users and plays by level
 -- users: by their current level (users.level); listeners and plays: by the level of each play, so a
 -- user who changed level counts on both sides. With no plays yet, the share is NULL.
+-- Plays per listener first, then per level: two GROUP BYs hash, where COUNT(DISTINCT user_id) sorts every play.
 WITH current_levels AS (
     SELECT level, COUNT(*) AS users FROM users GROUP BY level
 ), played AS (
-    SELECT level, COUNT(DISTINCT user_id) AS listeners, COUNT(*) AS plays FROM songplays GROUP BY level
+    SELECT level, COUNT(user_id) AS listeners, CAST(SUM(plays) AS BIGINT) AS plays
+    FROM (SELECT level, user_id, COUNT(*) AS plays FROM songplays GROUP BY level, user_id) AS per_listener
+    GROUP BY level
 )
 SELECT COALESCE(c.level, p.level) AS level,
        COALESCE(c.users, 0) AS users,

@@ -1,6 +1,11 @@
 -- Top user agents (top 10)
-SELECT user_agent, COUNT(*) AS plays, COUNT(DISTINCT user_id) AS listeners
-FROM songplays
+-- Plays per listener first, then per user agent: two GROUP BYs hash, where COUNT(DISTINCT user_id) sorts every play.
+SELECT user_agent, CAST(SUM(plays) AS BIGINT) AS plays, COUNT(user_id) AS listeners
+FROM (
+    SELECT user_agent, user_id, COUNT(*) AS plays
+    FROM songplays
+    GROUP BY user_agent, user_id
+) AS per_listener
 GROUP BY user_agent
 ORDER BY plays DESC, user_agent
 LIMIT 10;
