@@ -158,8 +158,8 @@ def build_warehouse(
     }
     inserts["time"] = submit(build_table, target, dsn, "time", window, wait_for=[inserts["songplays"]])
     # Each table's checks, and the summary's facts, start once the tables they read are built: the
-    # checks of staging and of the dimensions run beside the songplays transform, and the facts
-    # beside time's. Each reads on a connection of its own.
+    # checks of staging and of the dimensions run beside the songplays transform, and songplays'
+    # checks and the facts beside time's. Each reads on a connection of its own.
     built = {"staging_events": events, "staging_songs": songs, **inserts}
     check_futures = [
         submit(check_table, target, dsn, table, wait_for=[built[t] for t in sorted(tables_checked(table))])
