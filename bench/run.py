@@ -122,29 +122,42 @@ def run_pipeline(data: Path, work: Path, api_url: str | None, keep: bool = True)
 
 
 def _wait_peak_memory_mb(child: subprocess.Popen) -> dict[str, float]:
-    """Wait for `child`; return the peak of its own RSS and of the RSS of it and every process it
-    started except PostgreSQL's, summed at each poll, in MB.
+    """Wait for `child`; return the peak of its own RSS, of moto's process's, and of the RSS of it
+    and every process it started except PostgreSQL's, summed at each poll, in MB.
 
     Not wait4's ru_maxrss: Linux carries the parent's high-water mark into a child across fork
     and exec, so once the references had grown this process, every later run reported at least
-    its size. The flow process's VmHWM belongs to its own image and only rises; the sum is of
-    samples every 0.2 s, so it may miss a peak shorter than that.
+    its size. A process's VmHWM belongs to its own image and only rises; the sum is of samples
+    every 0.2 s, so it may miss a peak shorter than that.
     """
     import psutil
 
-    own_kb, tree = 0, 0
-    status = Path(f"/proc/{child.pid}/status")
+    own_kb, moto_kb, tree = 0, 0, 0
     root = psutil.Process(child.pid)
     while child.poll() is None:
         try:
-            hwm = next(line for line in status.read_text().splitlines() if line.startswith("VmHWM:"))
-            own_kb = max(own_kb, int(hwm.split()[1]))
+            own_kb = max(own_kb, _high_water_kb(root))
             processes = [root, *root.children(recursive=True)]
+            moto_kb = max([moto_kb, *(_high_water_kb(p) for p in processes if _is_moto(p))])
             tree = max(tree, sum(_rss(p) for p in processes if not _is_postgres(p)))
         except (OSError, StopIteration, psutil.Error):
             pass  # exiting: its memory is already gone
         time.sleep(0.2)
-    return {"peak_rss_mb": own_kb / 1024, "peak_tree_rss_mb": tree / 1024 / 1024}
+    return {"peak_rss_mb": own_kb / 1024, "peak_moto_rss_mb": moto_kb / 1024, "peak_tree_rss_mb": tree / 1024 / 1024}
+
+
+def _high_water_kb(process: Any) -> int:
+    status = Path(f"/proc/{process.pid}/status").read_text().splitlines()
+    return int(next(line for line in status if line.startswith("VmHWM:")).split()[1])
+
+
+def _is_moto(process: Any) -> bool:
+    import psutil
+
+    try:
+        return "local.moto_process" in process.cmdline()
+    except psutil.Error:
+        return False
 
 
 def _rss(process: Any) -> int:
@@ -392,7 +405,8 @@ def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "summary": runs[0]["summary"],
         "stages": {k: statistics.median(r["stages"][k] for r in runs) for k in runs[0]["stages"]},
-        **{k: statistics.median(r[k] for r in runs) for k in ("wall_s", "peak_rss_mb", "peak_tree_rss_mb")},
+        **{k: statistics.median(r[k] for r in runs)
+           for k in ("wall_s", "peak_rss_mb", "peak_moto_rss_mb", "peak_tree_rss_mb")},
         "runs": len(runs),
         "spread": {k: (min(r["stages"][k] for r in runs), max(r["stages"][k] for r in runs))
                    for k in runs[0]["stages"]},
@@ -458,6 +472,7 @@ def main(only: list[str] | None = None, repeat: int = 3) -> int:
                 print(f"  with Prefect's temporary server  {temporary['wall_s']:7.2f} s "
                       f"(first run on a new Prefect home: {temporary['first_wall_s']:.2f} s)")
             print(f"  peak RSS of the flow process     {run['peak_rss_mb']:7.0f} MB")
+            print(f"  peak RSS of moto's process       {run['peak_moto_rss_mb']:7.0f} MB")
             print(f"  peak RSS of the run's processes  {run['peak_tree_rss_mb']:7.0f} MB (all but PostgreSQL's)")
             if expected is not None:
                 verdict = "yes" if correct else "NO: " + json.dumps(summary["tables"])
@@ -476,6 +491,8 @@ def main(only: list[str] | None = None, repeat: int = 3) -> int:
     if "1m" in results and "5m" in results:
         a, b = results["1m"]["peak_tree_rss_mb"], results["5m"]["peak_tree_rss_mb"]
         print(f"\nPeak RSS of the run's processes 1m -> 5m: {a:.0f} MB -> {b:.0f} MB ({_rss_growth(a, b)})")
+        a, b = results["1m"]["peak_moto_rss_mb"], results["5m"]["peak_moto_rss_mb"]
+        print(f"Peak RSS of moto's process 1m -> 5m:      {a:.0f} MB -> {b:.0f} MB ({_rss_growth(a, b)})")
     (root / "results.json").write_text(json.dumps(results, indent=2, default=str))
     print(f"\nAll figures: {root / 'results.json'}")
     agree = results.get("references", {}).get("row_path_agrees", True)
