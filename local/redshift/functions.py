@@ -107,7 +107,48 @@ def _functions_sql() -> str:
     )
     lines.append("DROP AGGREGATE IF EXISTS listagg(text, text);")
     lines.append("CREATE AGGREGATE listagg(text, text) (SFUNC = redshift_listagg_add, STYPE = text);")
+    lines += _sum_sql()
     return "\n".join(lines) + "\n"
+
+
+def _sum_sql() -> list[str]:
+    """SUM with Redshift's result types (r_SUM): BIGINT for SMALLINT, INTEGER and BIGINT, NUMERIC for
+    NUMERIC, DOUBLE PRECISION for REAL and DOUBLE PRECISION. PostgreSQL's own sum gives NUMERIC for BIGINT
+    and REAL for REAL. The layer calls it as redshift.sum, so the column is still named "sum"; a psql user's
+    sum is PostgreSQL's, which cannot be shadowed without putting pg_catalog behind the tables' own types.
+    Sliding window frames subtract the row that leaves, as PostgreSQL's own sum does for exact types."""
+    lines = [
+        "CREATE SCHEMA IF NOT EXISTS redshift;",
+        "GRANT USAGE ON SCHEMA redshift TO PUBLIC;",
+        # REAL's sum is a DOUBLE: a strict step needs the state and input types to match.
+        "CREATE OR REPLACE FUNCTION redshift.sum_add(double precision, real) RETURNS double precision"
+        " LANGUAGE sql IMMUTABLE PARALLEL SAFE AS"
+        " $$ SELECT CASE WHEN $2 IS NULL THEN $1 ELSE COALESCE($1, 0) + $2 END $$;",
+    ]
+    # PostgreSQL's own definitions for SMALLINT and INTEGER (pg_aggregate), which already return BIGINT;
+    # a BIGINT sum adds in BIGINT, so it fails on overflow as Redshift's does.
+    exact = "COMBINEFUNC = {combine}, MSFUNC = {m}, MINVFUNC = {inv}, MSTYPE = {mstate}"
+    aggregates = {
+        "smallint": ("int2_sum", "int8", exact.format(
+            combine="int8pl", m="int2_avg_accum", inv="int2_avg_accum_inv", mstate="int8[]"
+        ) + ", MFINALFUNC = int2int4_sum, MINITCOND = '{0,0}'"),
+        "integer": ("int4_sum", "int8", exact.format(
+            combine="int8pl", m="int4_avg_accum", inv="int4_avg_accum_inv", mstate="int8[]"
+        ) + ", MFINALFUNC = int2int4_sum, MINITCOND = '{0,0}'"),
+        "bigint": ("int8pl", "int8", exact.format(combine="int8pl", m="int8pl", inv="int8mi", mstate="int8")),
+        "numeric": ("numeric_add", "numeric", exact.format(
+            combine="numeric_add", m="numeric_add", inv="numeric_sub", mstate="numeric"
+        )),
+        # Floating-point sums slide by recomputing, as PostgreSQL's do: subtracting would drift.
+        "real": ("redshift.sum_add", "float8", "COMBINEFUNC = float8pl"),
+        "double precision": ("float8pl", "float8", "COMBINEFUNC = float8pl"),
+    }
+    for arg, (step, state, more) in aggregates.items():
+        lines.append(f"DROP AGGREGATE IF EXISTS redshift.sum({arg});")
+        lines.append(
+            f"CREATE AGGREGATE redshift.sum({arg}) (SFUNC = {step}, STYPE = {state}, {more}, PARALLEL = SAFE);"
+        )
+    return lines
 
 
 FUNCTIONS_SQL = _functions_sql()

@@ -195,6 +195,10 @@ def _translate(node: exp.Expr) -> exp.Expr:
     if isinstance(node, exp.Trunc) and node.args.get("decimals") is None and _is_timestamp(node.this):
         # TRUNC(timestamp) returns the DATE (r_TRUNC_date); TRUNC(number) stays PostgreSQL's.
         return exp.cast(node.this, exp.DType.DATE)
+    if isinstance(node, exp.Sum):
+        # FUNCTIONS_SQL's SUM, with Redshift's result type for each input type.
+        call = exp.Anonymous(this="sum", expressions=[node.this])
+        return exp.Dot(this=exp.to_identifier("redshift"), expression=call)
     if isinstance(node, exp.DataType):
         return _translate_type(node)
     if isinstance(node, exp.ColumnConstraint) and isinstance(

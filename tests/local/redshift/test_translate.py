@@ -314,6 +314,41 @@ def test_median_types(conn: psycopg.Connection) -> None:
     ]
 
 
+
+# --- SUM (r_SUM)
+
+
+def test_sum_returns_redshifts_type_for_each_input_type(conn: psycopg.Connection) -> None:
+    """r_SUM: BIGINT for SMALLINT, INTEGER and BIGINT, NUMERIC for NUMERIC, DOUBLE PRECISION for floats;
+    NULLs are ignored and no row sums to NULL. The column keeps its name."""
+    script(
+        conn,
+        "create table n (s smallint, i integer, b bigint, d decimal(8,2), r real, f float8);"
+        "insert into n values (1, 2, 9000000000000000000, 1.25, 0.5, 0.25), (2, 3, 4, 2.50, 1.5, 0.5),"
+        " (null, null, null, null, null, null)",
+    )
+    cur = conn.execute(to_postgres("select sum(s), sum(i), sum(b), sum(d), sum(r), sum(f) from n"))
+    assert cur.fetchall() == [(3, 5, 9000000000000000004, Decimal("3.75"), 2.0, 0.75)]
+    assert [c.name for c in cur.description] == ["sum"] * 6
+    # PostgreSQL's type oids: 20 is BIGINT, 1700 NUMERIC, 701 DOUBLE PRECISION.
+    assert [c.type_code for c in cur.description] == [20, 20, 20, 1700, 701, 701]
+    assert run(conn, "select sum(b), sum(distinct s) from n where i > 100") == [(None, None)]
+
+
+def test_sum_of_bigints_overflows_as_redshifts_does(conn: psycopg.Connection) -> None:
+    script(conn, "create table big (b bigint); insert into big values (9223372036854775807), (1)")
+    with pytest.raises(psycopg.errors.NumericValueOutOfRange):
+        run(conn, "select sum(b) from big")
+
+
+def test_sum_over_a_sliding_frame_and_of_distinct_values(conn: psycopg.Connection) -> None:
+    script(conn, WINSALES)
+    rows = run(conn, "select salesid, sum(qty_shipped) over (order by salesid rows between 1 preceding and"
+                     " current row) from winsales where sellerid = 1 order by salesid")
+    # Seller 1's sales 10001, 10005, 10006 shipped 10, null, null: the last frame holds only NULLs.
+    assert rows == [(10001, 10), (10005, 10), (10006, None)]
+    assert one(conn, "select sum(distinct qty) from winsales") == 10 + 15 + 20 + 30 + 40
+
 # --- CONVERT_TIMEZONE (CONVERT_TIMEZONE)
 
 
