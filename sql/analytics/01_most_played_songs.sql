@@ -2,7 +2,7 @@
 -- The song and artist as the app recorded the play (songplays.song_title, artist_name): few plays
 -- match a song file, so the songs dimension names almost none of them.
 -- Plays per listener first, then per song: two GROUP BYs hash, where COUNT(DISTINCT user_id) sorts every play.
-SELECT song_title, artist_name, CAST(SUM(plays) AS BIGINT) AS plays, COUNT(user_id) AS listeners
+SELECT song_title, artist_name, SUM(plays) AS plays, COUNT(user_id) AS listeners
 FROM (
     SELECT song_title, artist_name, user_id, COUNT(*) AS plays
     FROM songplays

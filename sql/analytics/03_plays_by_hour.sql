@@ -1,6 +1,6 @@
 -- Plays by hour of day (UTC)
 -- Plays per listener first, then per hour: two GROUP BYs hash, where COUNT(DISTINCT user_id) sorts every play.
-SELECT hour, CAST(SUM(plays) AS BIGINT) AS plays, COUNT(user_id) AS listeners
+SELECT hour, SUM(plays) AS plays, COUNT(user_id) AS listeners
 FROM (
     SELECT t.hour, sp.user_id, COUNT(*) AS plays
     FROM songplays AS sp

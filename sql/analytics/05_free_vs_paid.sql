@@ -5,7 +5,7 @@
 WITH current_levels AS (
     SELECT level, COUNT(*) AS users FROM users GROUP BY level
 ), played AS (
-    SELECT level, COUNT(user_id) AS listeners, CAST(SUM(plays) AS BIGINT) AS plays
+    SELECT level, COUNT(user_id) AS listeners, SUM(plays) AS plays
     FROM (SELECT level, user_id, COUNT(*) AS plays FROM songplays GROUP BY level, user_id) AS per_listener
     GROUP BY level
 )

@@ -1,6 +1,6 @@
 -- Busiest days (top 10, UTC)
 -- Plays per listener first, then per day: two GROUP BYs hash, where COUNT(DISTINCT user_id) sorts every play.
-SELECT day, CAST(SUM(plays) AS BIGINT) AS plays, COUNT(user_id) AS listeners
+SELECT day, SUM(plays) AS plays, COUNT(user_id) AS listeners
 FROM (
     SELECT CAST(start_time AS DATE) AS day, user_id, COUNT(*) AS plays
     FROM songplays

@@ -1,6 +1,6 @@
 -- Top locations (top 10)
 -- Plays per listener first, then per location: two GROUP BYs hash, where COUNT(DISTINCT user_id) sorts every play.
-SELECT location, CAST(SUM(plays) AS BIGINT) AS plays, COUNT(user_id) AS listeners
+SELECT location, SUM(plays) AS plays, COUNT(user_id) AS listeners
 FROM (
     SELECT location, user_id, COUNT(*) AS plays
     FROM songplays
