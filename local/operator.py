@@ -3,8 +3,9 @@ pipeline calls as the operator, an IAM user holding exactly deployments/aws-oper
 with moto's IAM enforcement on.
 
 moto 5.2 enforces IAM (moto/core/authorization.py, moto/iam/access_control.py) for the whole of
-moto's process (local.moto_process) once its settings say so; it checks each call's action and,
-for S3 and IAM roles, its resource, but evaluates no condition and no permissions boundary,
+moto's process (local.moto_process) once its settings say so; it checks each call's action (from
+5.2.6, an S3 call's operation name: s3:ListObjectsV2 where AWS checks s3:ListBucket) and, for S3
+and IAM roles, its resource, but evaluates no condition and no permissions boundary,
 substitutes no policy variable, and sees every EC2 and Redshift call as resource "*". moto_view()
 turns the policy into what moto can evaluate while granting the same actions, so that a refusal
 under enforcement means the policy lacks an action.
@@ -33,12 +34,16 @@ ACCOUNT_VARIABLE = "${aws:PrincipalAccount}"
 # calls that name no existing role (it resolves RoleName to an ARN only once the role exists).
 _STAR_SERVICES = {"ec2", "redshift", "sts"}
 _STAR_IAM_ACTIONS = {"iam:CreateRole", "iam:ListRoles", "iam:CreateServiceLinkedRole"}
-# S3 operations moto authorizes under another action than AWS (moto/s3/responses.py ACTION_MAP):
-# AWS's action -> the one moto checks on the same resource.
-_S3_AS_MOTO_NAMES_THEM = {
-    "s3:ListBucket": "s3:HeadBucket",
-    "s3:PutBucketPublicAccessBlock": "s3:CreateBucket",
-    "s3:PutEncryptionConfiguration": "s3:CreateBucket",
+# moto (5.2.6 on) authorizes an S3 call as s3:<its operation>. AWS's action -> the operations AWS
+# authorizes under it whose names differ ("Actions, resources, and condition keys for Amazon S3"),
+# each checked by moto on the same resource; DeleteObjects, on the bucket rather than each key.
+_S3_OPERATIONS = {
+    "s3:ListBucket": ["s3:HeadBucket", "s3:ListObjects", "s3:ListObjectsV2"],
+    "s3:ListBucketVersions": ["s3:ListObjectVersions"],
+    "s3:ListAllMyBuckets": ["s3:ListBuckets"],
+    "s3:GetObject": ["s3:HeadObject"],
+    "s3:PutBucketPublicAccessBlock": ["s3:PutPublicAccessBlock"],
+    "s3:PutEncryptionConfiguration": ["s3:PutBucketEncryption"],
 }
 
 
@@ -51,8 +56,8 @@ def moto_view(policy: dict[str, Any], account_id: str) -> dict[str, Any]:
 
     - ${aws:PrincipalAccount} becomes the account id: moto substitutes no policy variable.
     - An Allow statement's actions that moto checks against "*" are allowed again on "*".
-    - S3 operations moto names differently are allowed under its name on the same resources, and
-      DeleteObjects (moto: s3:DeleteObject on the bucket) on the bucket of allowed objects.
+    - The S3 operations AWS authorizes under an allowed action are allowed by their own names on
+      the same resources, and DeleteObjects on the bucket of objects whose DeleteObject is allowed.
     Conditions stay as written: moto treats every condition of an identity policy as met, so a
     conditioned Deny denies always; the operator policy's Denies name only ec2:CreateSecurityGroup,
     which moto_view allows again on "*" in its own statement, where the Deny's ARN does not match.
@@ -66,12 +71,12 @@ def moto_view(policy: dict[str, Any], account_id: str) -> dict[str, Any]:
         at_star = [a for a in actions if a.split(":")[0] in _STAR_SERVICES or a in _STAR_IAM_ACTIONS]
         if at_star and resources != ["*"]:
             extra.append({"Effect": "Allow", "Action": at_star, "Resource": "*"})
-        renamed = sorted({_S3_AS_MOTO_NAMES_THEM[a] for a in actions if a in _S3_AS_MOTO_NAMES_THEM})
-        if renamed:
-            extra.append({"Effect": "Allow", "Action": renamed, "Resource": resources})
+        operations = sorted({o for a in actions for o in _S3_OPERATIONS.get(a, [])})
+        if operations:
+            extra.append({"Effect": "Allow", "Action": operations, "Resource": resources})
         if "s3:DeleteObject" in actions:
             buckets = [r.removesuffix("/*") for r in resources if r.endswith("/*")]
-            extra.append({"Effect": "Allow", "Action": "s3:DeleteObject", "Resource": buckets})
+            extra.append({"Effect": "Allow", "Action": "s3:DeleteObjects", "Resource": buckets})
     return {"Version": "2012-10-17", "Statement": statements + extra}
 
 
