@@ -23,45 +23,16 @@ from typing import Any
 from moto.backends import get_backend
 from moto.core import DEFAULT_ACCOUNT_ID, enable_iam_authentication
 from moto.iam.models import iam_backends
-from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from moto.s3.exceptions import BucketAlreadyExists, MissingBucket
 from moto.s3.models import s3_backends
-from waitress.channel import HTTPChannel
-from waitress.server import TcpWSGIServer
+from werkzeug.serving import make_server
 
 from core.resources import BOUNDARY_NAME, ROLE_PATH
 from local.malloc import fewer_malloc_arenas
 from local.operator import ADMIN, ADMIN_KEYS, BOUNDARY_POLICY, OPERATOR, moto_view
 
 _background = ThreadPoolExecutor(1, thread_name_prefix="prefill")
-# moto's app served by waitress rather than werkzeug's development server, which moto's own server
-# uses: werkzeug closes the connection after every response, so each request of a small-object
-# COPY paid for a new connection and a new thread (1.9 ms of moto's CPU per GET measured, against
-# 1.3 ms with waitress's kept-alive connections and fixed threads). As many threads as the local
-# COPY has GETs in flight (local.copy.tuning). A run holds about 70 connections at most (the COPY's
-# GETs and boto3's pools); idle ones close after 30 s, so clients that tests leave open free theirs.
-# No proxy stands in front: no proxy headers to clear, and no middleware to run for every request.
-_SERVING = {
-    "host": "127.0.0.1", "port": 0, "threads": 16, "connection_limit": 200, "channel_timeout": 30,
-    "clear_untrusted_proxy_headers": False,
-}
-
-
-class _Channel(HTTPChannel):
-    """waitress's connection, also answering a request that says `Expect: 100-continue` and has no body.
-
-    waitress 3.0.2 takes every request it sends 100 Continue for as waiting for its body, one with
-    Content-Length 0 too, and never answers it; botocore sends PutObject of an empty object so.
-    """
-
-    def send_continue(self) -> None:
-        complete = self.request.completed
-        super().send_continue()
-        self.request.completed = complete
-
-
-class _Server(TcpWSGIServer):
-    channel_class = _Channel
 # The services whose requests wait for _warm_up().
 _WARMED = ("ec2", "redshift")
 _warm = threading.Event()
@@ -227,13 +198,13 @@ def main(warm_region: str | None) -> None:
     replies = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)
     fewer_malloc_arenas()
-    # Requests beyond the threads wait their turn: a queue, not a warning.
-    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    server = _Server(_Dispatcher(), **_SERVING)
+    # One access-log line per S3 request would drown the run's own log.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = make_server("127.0.0.1", 0, _Dispatcher(), threaded=True, request_handler=MotoRequestHandler)
     # Never shut down: the process ends with os._exit below, however many requests are in flight.
-    threading.Thread(target=server.run, daemon=True).start()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
     threading.Thread(target=_warm_up, args=(warm_region,), daemon=True).start()
-    print(json.dumps({"endpoint": f"http://127.0.0.1:{server.effective_port}"}), file=replies, flush=True)
+    print(json.dumps({"endpoint": f"http://127.0.0.1:{server.port}"}), file=replies, flush=True)
     for line in sys.stdin:
         command = json.loads(line)
         try:
