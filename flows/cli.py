@@ -4,7 +4,6 @@ declared in core.settings; `teardown` deletes what killed runs left."""
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import sys
 import time
@@ -25,7 +24,7 @@ from core.secrets import master_password
 from core.settings import Settings, run_parameters, settings_from
 from core.warehouse import Session, SqlError, connect
 from flows.parameters import TEARDOWN_PARAMETERS, describe
-from flows.prefect_server import temporary_server_starting
+from flows.prefect_server import ServerNotStarted, prefect_api
 from flows.summary import summary_text
 from flows.targets import open_target, target_class
 from tasks.teardown import teardown_orphans
@@ -117,10 +116,13 @@ def main(argv: list[str] | None, etl: Flow[..., dict[str, Any]]) -> int:
         return 1 if left else 0
     # The run gets every parameter as resolved here (flag, else variable, else default), so the
     # flow run records the values it used.
-    with contextlib.ExitStack() as running:
-        with temporary_server_starting():
-            # The target's code loads, and what it is slow to start starts, while the server starts.
-            running.enter_context(target_class(settings).starting(settings))
+    with prefect_api() as api_answers, target_class(settings).starting(settings):
+        # The target's code has loaded, and what it is slow to start is starting, while the server starts.
+        try:
+            api_answers()
+        except ServerNotStarted as exc:
+            print(f"sparkify: {exc}", file=sys.stderr)
+            return 1
         started = time.monotonic()
         state = etl(**{name: getattr(settings, name) for name in run_parameters()}, return_state=True)
     result = state.result(raise_on_failure=False)

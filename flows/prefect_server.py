@@ -9,18 +9,30 @@ inherits it), so that the next run, or teardown, stops those whose parent is gon
 
 from __future__ import annotations
 
+import atexit
 import contextlib
-import contextvars
-import logging
 import os
-import threading
-from collections.abc import Iterator
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
+import prefect
 import psutil
-from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_ENABLED, temporary_settings
+from prefect.logging import get_logger
+from prefect.settings import (
+    PREFECT_API_URL,
+    PREFECT_SERVER_EPHEMERAL_ENABLED,
+    PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
+    PREFECT_UI_URL,
+    get_current_settings,
+    temporary_settings,
+)
 
 from core.settings import PROJECT_ROOT
 
@@ -29,11 +41,16 @@ try:
 except ImportError:  # Python 3.10: Prefect's own fallback, one of its dependencies
     import toml as tomllib  # type: ignore[no-redef]
 
-logger = logging.getLogger(__name__)
+# Prefect's console handler shows it: these lines come before and after any flow run's.
+logger = get_logger("sparkify.prefect_server")
 
 MARK = "SPARKIFY_PREFECT_SERVER_OF"
 # How Prefect starts its temporary server: python -m uvicorn ... --factory <this> ...
 _SERVER_APP = "prefect.server.api.server:create_app"
+# uvicorn's exit status when it cannot start, a taken port among the causes: then, as Prefect does,
+# the server is launched again on another port, here a few times at most.
+_STARTUP_FAILED = 3
+_RELAUNCHES = 2
 _STOP_WAIT_S = 5
 
 
@@ -78,38 +95,95 @@ def _dotted(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 @contextmanager
-def temporary_server_starting() -> Iterator[None]:
-    """Start Prefect's temporary server in the background while the body runs, if a flow run would
-    start it (no PREFECT_API_URL); return once it answers.
+def prefect_api() -> Iterator[Callable[[], None]]:
+    """The Prefect API the body's flow runs talk to: PREFECT_API_URL's, else Prefect's temporary
+    server, launched now and stopped at exit. Yields a function that returns once the API answers.
 
-    The server takes 4 to 12 s to start, in a process of its own; the flow would otherwise wait for
-    it before doing anything, where the body can use the time (load the target's code).
+    The server takes 4 to 12 s to start, in a process of its own; the body can use the time (load
+    the target's code) and then wait. Prefect's own launcher (SubprocessASGIServer) lives in its
+    server's module, whose import takes 1.5 to 3 s in this process before it can launch anything;
+    this launches the same app with the same environment without that import.
     """
     if PREFECT_API_URL.value() or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
-        yield
+        yield lambda: None
         return
-    from prefect.server.api.server import SubprocessASGIServer
+    server = _TemporaryServer()
+    # At exit, as Prefect stops its own: after its log and event workers have drained to it.
+    atexit.register(server.stop)
+    # No UI: a link to it would lead nowhere.
+    with temporary_settings(updates={PREFECT_API_URL: server.api_url, PREFECT_UI_URL: ""}):
+        yield server.wait
 
-    failed: list[BaseException] = []
 
-    def start() -> None:
+class ServerNotStarted(RuntimeError):
+    """Prefect's temporary server did not start."""
+
+
+class _TemporaryServer:
+    """Prefect's API server in a child process: the command line and environment of Prefect's
+    temporary server (prefect.server.api.server.SubprocessASGIServer), on a free loopback port."""
+
+    def __init__(self) -> None:
+        # The child gets the settings in force now: the project's prefect.toml among them.
+        self._env = {
+            **os.environ,
+            **get_current_settings().to_environment_variables(exclude_unset=True),
+            "PREFECT_UI_ENABLED": "0",
+            "PREFECT__SERVER_EPHEMERAL": "1",
+            "PREFECT__SERVER_FINAL": "1",
+        }
+        self._process = self._launch()
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self._port}/api"
+
+    def _launch(self) -> subprocess.Popen[bytes]:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self._port = probe.getsockname()[1]
+        logger.info("Starting Prefect's temporary server on %s (set PREFECT_API_URL to use your own)", self.api_url)
+        app_dir = str(Path(prefect.__file__).parent.parent)
+        return subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "--app-dir", app_dir, "--factory", _SERVER_APP,
+             "--host", "127.0.0.1", "--port", str(self._port), "--log-level", "error", "--lifespan", "on"],
+            env=self._env,
+        )
+
+    def wait(self) -> None:
+        """Return once the server answers; raise, naming what to do, if it does not within the
+        startup timeout (prefect.toml's server.ephemeral.startup_timeout_seconds)."""
+        timeout = PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value()
+        deadline, relaunches = time.monotonic() + timeout, _RELAUNCHES
+        with httpx.Client() as client:
+            while time.monotonic() < deadline:
+                ended = self._process.poll()
+                if ended == _STARTUP_FAILED and relaunches:  # its port may have been taken since it was probed
+                    self._process, relaunches = self._launch(), relaunches - 1
+                elif ended is not None:
+                    break
+                with contextlib.suppress(httpx.TransportError):
+                    if client.get(f"{self.api_url}/health").status_code == 200:
+                        return
+                time.sleep(0.1)
+        ended = self._process.poll()
+        self.stop()
+        what = f"did not answer within {timeout} s" if ended is None else f"exited with status {ended} before answering"
+        raise ServerNotStarted(
+            f"Prefect's temporary server {what}; see its output above, or start one with `prefect server start` "
+            "and set PREFECT_API_URL to its API"
+        )
+
+    def stop(self) -> None:
+        if self._process.poll() is not None:
+            return
+        logger.info("Stopping Prefect's temporary server on %s", self.api_url)
+        self._process.terminate()
         try:
-            # The instance the flow's client takes: Prefect keeps one per port.
-            SubprocessASGIServer().start()
-        except BaseException as exc:  # raised where the flow would have raised it
-            failed.append(exc)
-
-    # The thread sees this run's settings (prefect.toml's startup timeout among them).
-    starting = threading.Thread(target=contextvars.copy_context().run, args=(start,), name="prefect-server-start")
-    starting.start()
-    try:
-        yield
-    finally:
-        # The server counts as running from its launch on, before it answers: the flow's client
-        # must not take it until start() has returned.
-        starting.join()
-    if failed:
-        raise failed[0]
+            self._process.wait(timeout=_STOP_WAIT_S)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
 
 
 def stop_orphaned_servers() -> list[int]:

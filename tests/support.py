@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import psutil
 import psycopg
 
 from core.aws import bucket_location
@@ -131,3 +132,18 @@ def drain_prefect_workers(timeout: float) -> None:
             except concurrent.futures.TimeoutError:  # not the builtin one before Python 3.11
                 print(f"\n{service.__name__} did not drain within {timeout:.0f} s; its remaining items are dropped")
                 worker._done_event = None
+
+
+def processes_of(state: Path, home: Path) -> list[str]:
+    """The processes a run with this state directory and Prefect home started, still running:
+    the run, its PostgreSQL and its Prefect server all inherit them in their environment."""
+    found = []
+    for process in psutil.process_iter(["cmdline"]):
+        try:
+            env = process.environ()
+            cmdline = " ".join(process.info["cmdline"] or [])
+        except psutil.Error:  # gone, or a zombie
+            continue
+        if env.get("SPARKIFY_STATE_DIR") == str(state) or env.get("PREFECT_HOME") == str(home) or str(state) in cmdline:
+            found.append(f"{process.pid}: {cmdline}")
+    return found

@@ -1,4 +1,4 @@
-"""flows.prefect_server: the project's Prefect settings from any directory; orphaned servers stopped."""
+"""flows.prefect_server: the project's Prefect settings anywhere; the temporary server; orphans stopped."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ from pathlib import Path
 
 import psutil
 import pytest
-from prefect.settings import get_current_settings, temporary_settings
+from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
 
 from core.settings import PROJECT_ROOT
-from flows.prefect_server import MARK, project_prefect, stop_orphaned_servers, temporary_server_starting, tomllib
+from flows.prefect_server import MARK, prefect_api, project_prefect, stop_orphaned_servers, tomllib
+from tests.support import processes_of
 
 TIMEOUT = tomllib.loads((PROJECT_ROOT / "prefect.toml").read_text())["server"]["ephemeral"]["startup_timeout_seconds"]
 
@@ -62,28 +63,63 @@ def test_only_servers_whose_run_is_gone_are_stopped(servers: dict[str, subproces
 
 def test_with_an_api_to_talk_to_no_server_is_started() -> None:
     children = psutil.Process().children()
-    with temporary_settings(updates={"api.url": "http://127.0.0.1:9/api"}), temporary_server_starting():
-        pass
+    with temporary_settings(updates={"api.url": "http://127.0.0.1:9/api"}), prefect_api() as answers:
+        answers()
+        assert PREFECT_API_URL.value() == "http://127.0.0.1:9/api"
     assert psutil.Process().children() == children
 
 
 STARTED = """
-import httpx
-from prefect.server.api.server import SubprocessASGIServer
-from flows.prefect_server import project_prefect, temporary_server_starting
+import httpx, psutil
+from prefect import flow
+from prefect.settings import PREFECT_API_URL
+from flows.prefect_server import project_prefect, prefect_api
 
-with project_prefect(), temporary_server_starting():
-    pass
-print(httpx.get(SubprocessASGIServer().api_url + "/health").status_code)
+@flow
+def hello() -> str:
+    return "hello"
+
+with project_prefect(), prefect_api() as answers:
+    [server] = psutil.Process().children()
+    answers()
+    print(server.pid, httpx.get(PREFECT_API_URL.value() + "/health").status_code, hello())
 """
 
 
-def test_the_temporary_server_started_beside_the_body_answers_once_it_is_done(tmp_path: Path) -> None:
-    """What the flow's client then takes: Prefect's one temporary server of the process, healthy."""
+def test_the_temporary_server_answers_the_run_and_stops_at_exit(tmp_path: Path) -> None:
+    """The server launched beside the body answers once it is done, a flow run records itself there,
+    and the server is gone when the command is."""
     env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect")}
     env.pop("PREFECT_API_URL", None)
     done = subprocess.run(
         [sys.executable, "-c", STARTED], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=3 * TIMEOUT
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    assert done.stdout.split()[-1] == "200"
+    pid, health, result = done.stdout.split()[-3:]
+    assert (health, result) == ("200", "hello")
+    assert "Beginning flow run" in done.stderr and "View at" not in done.stderr  # no UI to link to
+    assert not psutil.pid_exists(int(pid))
+
+
+def test_a_server_that_cannot_start_fails_the_command_in_one_sentence(tmp_path: Path) -> None:
+    """Its database cannot be created: the command exits with status 1 before the run, naming what
+    to do, and leaves no process of its own behind."""
+    state, home = tmp_path / "state", tmp_path / "prefect"
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(home),
+        "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{tmp_path}/missing/dir/prefect.db",
+        "SPARKIFY_STATE_DIR": str(state),
+    }
+    env.pop("PREFECT_API_URL", None)
+    done = subprocess.run(
+        [sys.executable, "flows/sparkify.py"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
+        timeout=3 * TIMEOUT,
+    )
+    assert done.returncode == 1, done.stderr[-3000:]
+    assert done.stderr.splitlines()[-1] == (
+        "sparkify: Prefect's temporary server exited with status 3 before answering; see its output above, "
+        "or start one with `prefect server start` and set PREFECT_API_URL to its API"
+    )
+    assert "Beginning flow run" not in done.stderr
+    assert processes_of(state, home) == []

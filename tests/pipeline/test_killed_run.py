@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-import psutil
+from tests.support import processes_of
 
 ROOT = Path(__file__).resolve().parents[2]
 # The moment to kill: staging_songs is loaded, so PostgreSQL and moto are busy with COPY.
@@ -18,21 +18,6 @@ _COPYING = "COPY loaded"
 
 def command(*args: str) -> list[str]:
     return [sys.executable, str(ROOT / "flows" / "sparkify.py"), *args]
-
-
-def processes_of(state: Path, home: Path) -> list[str]:
-    """The processes a run with this state directory and Prefect home started, still running:
-    the run, its PostgreSQL and its Prefect server all inherit them in their environment."""
-    found = []
-    for process in psutil.process_iter(["cmdline"]):
-        try:
-            env = process.environ()
-            cmdline = " ".join(process.info["cmdline"] or [])
-        except psutil.Error:  # gone, or a zombie
-            continue
-        if env.get("SPARKIFY_STATE_DIR") == str(state) or env.get("PREFECT_HOME") == str(home) or str(state) in cmdline:
-            found.append(f"{process.pid}: {cmdline}")
-    return found
 
 
 def moto_processes(state: Path, home: Path) -> list[str]:
