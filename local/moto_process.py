@@ -9,6 +9,7 @@ process exits when its stdin closes: when the parent stops it, or the parent die
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -65,7 +66,10 @@ def _fill(bucket: str, region: str, files: list[tuple[str, str]]) -> int:
         pass
     stale = set(backend.get_bucket(bucket).keys.keys())
     for path, key in files:
-        backend.put_object(bucket, key, Path(path).read_bytes())
+        body = Path(path).read_bytes()
+        # An object's ETag is its MD5, as AWS computes it on upload. moto would compute it at the first
+        # listing instead, re-reading every spilled object then: 0.9 s of the survey at 1M events.
+        backend.put_object(bucket, key, body, etag=hashlib.md5(body).hexdigest())
         stale.discard(key)
     for key in stale:
         backend.delete_object(bucket, key)
