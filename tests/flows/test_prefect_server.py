@@ -72,12 +72,12 @@ def test_with_an_api_to_talk_to_no_server_is_started() -> None:
 STARTED = """
 import httpx, psutil
 from prefect import flow
-from prefect.settings import PREFECT_API_URL
+from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY
 from flows.prefect_server import project_prefect, prefect_api
 
 @flow
 def hello() -> str:
-    return "hello"
+    return f"hello,heartbeats:{PREFECT_FLOWS_HEARTBEAT_FREQUENCY.value()}"
 
 with project_prefect(), prefect_api() as answers:
     [server] = psutil.Process().children()
@@ -87,8 +87,8 @@ with project_prefect(), prefect_api() as answers:
 
 
 def test_the_temporary_server_answers_the_run_and_stops_at_exit(tmp_path: Path) -> None:
-    """The server launched beside the body answers once it is done, a flow run records itself there,
-    and the server is gone when the command is."""
+    """The server launched beside the body answers once it is done, a flow run records itself there
+    without heartbeats (no one outlives it to read them), and the server is gone when the command is."""
     env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect")}
     env.pop("PREFECT_API_URL", None)
     done = subprocess.run(
@@ -96,7 +96,7 @@ def test_the_temporary_server_answers_the_run_and_stops_at_exit(tmp_path: Path) 
     )
     assert done.returncode == 0, done.stderr[-3000:]
     pid, health, result = done.stdout.split()[-3:]
-    assert (health, result) == ("200", "hello")
+    assert (health, result) == ("200", "hello,heartbeats:None")
     assert "Beginning flow run" in done.stderr and "View at" not in done.stderr  # no UI to link to
     assert not psutil.pid_exists(int(pid))
 
