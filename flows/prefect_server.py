@@ -111,13 +111,25 @@ def prefect_api() -> Iterator[Callable[[], None]]:
     server = _TemporaryServer()
     # At exit, as Prefect stops its own: after its log and event workers have drained to it.
     atexit.register(server.stop)
-    # No UI: a link to it would lead nowhere. No heartbeats: they tell a server that outlives a run
-    # whether the run is alive, and this one stops with it; at the run's end Prefect joins their
-    # thread, which sleeps in 1 s steps (0.5 s per run on average).
-    with temporary_settings(
-        updates={PREFECT_API_URL: server.api_url, PREFECT_UI_URL: "", PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
-    ):
-        yield server.wait
+    with contextlib.ExitStack() as pointed:
+
+        def answers() -> None:
+            server.wait()
+            # Its address once it answers: a relaunch moves it to another port. No UI: a link to it
+            # would lead nowhere. No heartbeats: they tell a server that outlives a run whether the
+            # run is alive, and this one stops with it; at the run's end Prefect joins their thread,
+            # which sleeps in 1 s steps (0.5 s per run on average).
+            updates = {PREFECT_API_URL: server.api_url, PREFECT_UI_URL: "", PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
+            pointed.enter_context(temporary_settings(updates=updates))
+
+        yield answers
+
+
+def free_port() -> int:
+    """A loopback port free now; another process may take it before the server binds it."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 class ServerNotStarted(RuntimeError):
@@ -144,9 +156,7 @@ class _TemporaryServer:
         return f"http://127.0.0.1:{self._port}/api"
 
     def _launch(self) -> subprocess.Popen[bytes]:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self._port = probe.getsockname()[1]
+        self._port = free_port()
         logger.info("Starting Prefect's temporary server on %s (set PREFECT_API_URL to use your own)", self.api_url)
         app_dir = str(Path(prefect.__file__).parent.parent)
         return subprocess.Popen(

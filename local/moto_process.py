@@ -69,7 +69,7 @@ def _fill(bucket: str, region: str, files: list[tuple[str, str]]) -> int:
         body = Path(path).read_bytes()
         # An object's ETag is its MD5, as AWS computes it on upload. moto would compute it at the first
         # listing instead, re-reading every spilled object then: 0.9 s of the survey at 1M events.
-        backend.put_object(bucket, key, body, etag=hashlib.md5(body).hexdigest())
+        backend.put_object(bucket, key, body, etag=hashlib.md5(body, usedforsecurity=False).hexdigest())
         stale.discard(key)
     for key in stale:
         backend.delete_object(bucket, key)

@@ -101,6 +101,41 @@ def test_the_temporary_server_answers_the_run_and_stops_at_exit(tmp_path: Path) 
     assert not psutil.pid_exists(int(pid))
 
 
+RELAUNCHED = """
+import socket
+import httpx
+from prefect import flow
+from prefect.settings import PREFECT_API_URL
+import flows.prefect_server as prefect_server
+
+# The first port handed out is taken by another process between the probe and the server's bind.
+taken = socket.create_server(("127.0.0.1", 0))
+ports = iter([taken.getsockname()[1]])
+prefect_server.free_port = lambda: next(ports, None) or socket.create_server(("127.0.0.1", 0)).getsockname()[1]
+
+@flow
+def hello() -> str:
+    return "hello"
+
+with prefect_server.project_prefect(), prefect_server.prefect_api() as answers:
+    answers()
+    print(PREFECT_API_URL.value(), taken.getsockname()[1], hello())
+"""
+
+
+def test_a_server_whose_port_was_taken_is_relaunched_and_the_run_talks_to_the_new_one(tmp_path: Path) -> None:
+    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect")}
+    env.pop("PREFECT_API_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-c", RELAUNCHED], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
+        timeout=3 * TIMEOUT,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    api, taken, result = done.stdout.split()[-3:]
+    assert result == "hello" and not api.startswith(f"http://127.0.0.1:{taken}/")
+    assert done.stderr.count("Starting Prefect's temporary server") == 2
+
+
 def test_a_server_that_cannot_start_fails_the_command_in_one_sentence(tmp_path: Path) -> None:
     """Its database cannot be created: the command exits with status 1 before the run, naming what
     to do, and leaves no process of its own behind."""
