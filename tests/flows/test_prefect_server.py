@@ -110,8 +110,8 @@ import flows.prefect_server as prefect_server
 
 # The first port handed out is taken by another process between the probe and the server's bind.
 taken = socket.create_server(("127.0.0.1", 0))
-ports = iter([taken.getsockname()[1]])
-prefect_server.free_port = lambda: next(ports, None) or socket.create_server(("127.0.0.1", 0)).getsockname()[1]
+ports, free_port = iter([taken.getsockname()[1]]), prefect_server.free_port
+prefect_server.free_port = lambda: next(ports, None) or free_port()
 
 @flow
 def hello() -> str:
