@@ -248,8 +248,8 @@ def _measure(data: Path, work: Path) -> dict[str, Any]:
     from core.window import Window
     from local.copy.fetch import S3Reader
     from local.copy.tuning import CopyTuning
+    from local.source_bucket import data_files
     from local.target import LocalTarget
-    from local.twin import data_files
     from tasks.manifest import write_manifests
     from tasks.sources import survey_sources
     from tasks.staging import copy_table, create_tables

@@ -13,8 +13,7 @@ import threading
 import time
 import urllib.request
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -56,13 +55,6 @@ class Target(ABC):
         # boto3 clients are thread-safe; making one is not, and costs milliseconds.
         self._clients: dict[tuple[str, str | None], Any] = {}
         self._clients_lock = threading.Lock()
-
-    @classmethod
-    @contextmanager
-    def starting(cls, settings: Settings) -> Iterator[None]:
-        """Start what this target's runs need and that is slow to start, to run beside the body
-        (Prefect's start, the flow's own); keep it until the body ends. AWS has nothing to start."""
-        yield
 
     def client(self, service: str, region: str | None = None) -> Any:
         """The target's client of `service` in the run's region, or in `region`."""

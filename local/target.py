@@ -6,10 +6,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -22,9 +18,9 @@ from core.target import Endpoint, Target
 from core.warehouse import Dsn
 from local.copy.tuning import CopyTuning
 from local.engine import LocalEngine
-from local.moto_server import MotoProcessError, MotoServer, open_moto
 from local.operator import ADMIN_KEYS, OperatorAccount
-from local.twin import LocalTwin, data_files, fill_arguments
+from local.source_bucket import source_files
+from local.twin import LocalTwin
 
 logger = logging.getLogger(__name__)
 
@@ -51,22 +47,6 @@ class LocalTarget(Target):
         # COPY reads S3 as Redshift does, with its own access rather than the operator's.
         super().__init__(settings, creds, LocalEngine(lambda: self.admin_client("s3"), copy_tuning))
         self.database = warehouse_database(settings)
-
-    @classmethod
-    @contextmanager
-    def starting(cls, settings: Settings) -> Iterator[None]:
-        # moto's process imports moto, loads EC2 (one to two seconds of CPU) and fills the source
-        # bucket on the other core; the run's twin then finds it serving (local.moto_server.open_moto)
-        # and its fill done or under way.
-        moto = open_moto(warm_region=settings.region)
-        # Asked from a thread: the answer comes once moto is imported, which the body need not wait for.
-        asking = threading.Thread(target=_prefill, args=(moto, settings), name="prefill", daemon=True)
-        asking.start()
-        try:
-            yield
-        finally:
-            asking.join()
-            moto.stop()
 
     def admin_client(self, service: str) -> Any:
         """A client calling as the twin's administrator: for what stands outside the pipeline."""
@@ -111,19 +91,6 @@ class LocalTarget(Target):
             self.account.close()  # fails if moto's process died; PostgreSQL is stopped all the same
         finally:
             self.twin.stop(keep_postgres=keep_warehouse)
-
-
-def _prefill(moto: MotoServer, settings: Settings) -> None:
-    try:
-        moto.call("prefill", **fill_arguments(settings.source_bucket, settings.region, source_files(settings)))
-    except MotoProcessError:
-        pass  # the flow's own fill meets the same failure, and reports it
-
-
-def source_files(settings: Settings) -> list[tuple[Path, str]]:
-    """(file, key) for what the source bucket holds: the song and log files, and a JSONPaths file of the data dir's."""
-    own_jsonpaths = (settings.log_jsonpaths_key,) if settings.log_jsonpaths_key else ()
-    return data_files(settings.data_dir, (settings.song_prefix, settings.log_prefix), own_jsonpaths)
 
 
 def warehouse_database(settings: Settings) -> str:

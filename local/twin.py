@@ -4,7 +4,7 @@ cluster, and the source bucket filled from a data folder."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from local.malloc import fewer_malloc_arenas
 from local.moto_server import open_moto
 from local.postgres import start_postgres
 from local.redshift.functions import CREATE_DATABASE_OPTIONS, DATABASE_SETTINGS
+from local.source_bucket import fill_arguments
 
 logger = logging.getLogger(__name__)
 
@@ -108,21 +109,3 @@ class LocalTwin:
         else:
             self._postgres.stop()
 
-
-def fill_arguments(bucket: str, region: str, files: Iterable[tuple[Path, str]]) -> dict[str, Any]:
-    """local.moto_process's fill and prefill arguments: the files' paths absolute, as moto's process
-    works in the project's folder, not necessarily the caller's."""
-    return {"bucket": bucket, "region": region, "files": [(str(path.absolute()), key) for path, key in files]}
-
-
-def iter_data_files(data_dir: Path, prefixes: tuple[str, ...]) -> Iterator[tuple[Path, str]]:
-    """(file, S3 key) for every file under the given prefixes of `data_dir`."""
-    for prefix in prefixes:
-        for path in sorted((data_dir / prefix).rglob("*")):
-            if path.is_file():
-                yield path, path.relative_to(data_dir).as_posix()
-
-
-def data_files(data_dir: Path, prefixes: tuple[str, ...], extra: tuple[str, ...]) -> list[tuple[Path, str]]:
-    """(file, S3 key) for the files under `prefixes` of `data_dir`, and the `extra` keys that exist."""
-    return list(iter_data_files(data_dir, prefixes)) + [(data_dir / k, k) for k in extra if (data_dir / k).is_file()]

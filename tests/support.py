@@ -18,8 +18,8 @@ import psycopg
 from core.aws import bucket_location
 from core.settings import Settings
 from local.postgres import start_postgres
+from local.source_bucket import data_files
 from local.target import warehouse_database
-from local.twin import data_files
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample"
 
@@ -74,7 +74,7 @@ NOTHING = {"roles": [], "clusters": [], "security_groups": [], "buckets": []}
 
 def run(*args: str, tmp: Path) -> tuple[int, dict]:
     """The command line, in this process; return its exit status and its --summary-json."""
-    from flows.sparkify import main
+    from flows.cli import main
 
     summary = tmp / "summary.json"
     code = main([*args, "--summary-json", str(summary)])

@@ -34,3 +34,27 @@ def test_the_aws_path_never_imports_the_local_twin(tmp_path: Path) -> None:
 def test_the_local_path_does(tmp_path: Path) -> None:
     """The probe can see the package when it is loaded."""
     assert loaded_local_packages("local", tmp_path) == "['local']"
+
+
+HEAD_START_PROBE = """
+import sys
+import local.source_bucket
+
+def starting(settings):
+    print(sorted(m for m in ("prefect", "flows.sparkify") if m in sys.modules))
+    raise SystemExit(0)
+
+local.source_bucket.starting = starting
+from flows.cli import main
+main([])
+"""
+
+
+def test_a_local_run_starts_moto_before_the_command_loads_prefect_or_the_flow(tmp_path: Path) -> None:
+    """moto's process loads for 1.5 s; the command's imports of Prefect and the flow take 2 s and run beside it."""
+    env = {**os.environ, "SPARKIFY_STATE_DIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-c", HEAD_START_PROBE], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

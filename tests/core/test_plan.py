@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from core.aws import bucket_location
-from flows.sparkify import main
+from flows.cli import main
 from tests.support import NOTHING, client, leftovers
 
 AWS_ARGS = ["--target", "aws", "--plan", "--allow-cidr", "203.0.113.7/32"]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from core.settings import run_parameters
-from flows.sparkify import main
+from flows.cli import main
 from tests.support import NOTHING, leftovers
 
 

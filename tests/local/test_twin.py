@@ -8,7 +8,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from local.twin import LocalTwin, data_files
+from local.source_bucket import data_files
+from local.twin import LocalTwin
 from tests.support import SAMPLE, client, sample_copy, upload_data_dir
 
 
@@ -77,3 +78,4 @@ def test_fill_bucket_reads_a_data_dir_relative_to_the_callers_folder(
         assert body == files[0][0].read_bytes()
     finally:
         stack.stop()
+

@@ -17,7 +17,7 @@ from core.analytics import analytics_queries
 from core.artifacts import artifact_key
 from core.settings import Settings
 from core.warehouse import connect
-from flows.sparkify import main
+from flows.cli import main
 from flows.targets import open_target
 from tests.analytics_expected import EXPECTED
 from tests.support import SAMPLE, read_artifact

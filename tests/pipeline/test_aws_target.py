@@ -21,7 +21,7 @@ from prefect.settings import PREFECT_API_URL
 
 from core.aws import bucket_region
 from core.resources import REUSE_TAG
-from flows.sparkify import main
+from flows.cli import main
 from local.operator import OperatorAccount
 from tests.support import NOTHING, SAMPLE, client, cut_a_line, leftovers, run, sample_copy, upload_data_dir
 

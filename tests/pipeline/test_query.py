@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bench.expected import expected_counts
-from flows.sparkify import main
+from flows.cli import main
 from tests.support import SAMPLE
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.sparkify import main
+from flows.cli import main
 from tests.support import NOTHING, leftovers
 
 

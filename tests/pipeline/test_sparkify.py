@@ -9,7 +9,7 @@ import pytest
 from psycopg import sql
 
 from bench.expected import expected_counts
-from flows.sparkify import main
+from flows.cli import main
 from tests.support import (
     NOTHING,
     SAMPLE,

@@ -9,7 +9,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from flows.sparkify import main
+from flows.cli import main
 
 T0 = 1541100000000  # 2018-11-01T19:20:00Z in epoch milliseconds
 

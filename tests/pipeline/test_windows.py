@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from psycopg import sql
 
-from flows.sparkify import main
+from flows.cli import main
 from tests.support import NOTHING, leftovers, local_warehouse, run
 
 STAR = ("users", "songs", "artists", "songplays", "time")
