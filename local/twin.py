@@ -34,6 +34,8 @@ class LocalTwin:
         except BaseException:
             self._moto.stop()
             raise
+        # The databases this twin backed clusters with, whose deleted rows stop() reclaims.
+        self._backed: set[str] = set()
         try:
             self.endpoint_url = self._moto.endpoint_url
         except BaseException:
@@ -68,6 +70,7 @@ class LocalTwin:
         with self.superuser(database) as conn:
             conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(user)))
             install_system_objects(conn)
+        self._backed.add(database)
         return self._login(database, user)
 
     def fill_bucket(self, bucket: str, region: str, files: Iterable[tuple[Path, str]]) -> int:
@@ -105,7 +108,28 @@ class LocalTwin:
         """Stop moto's server and, unless asked to keep it for querying, PostgreSQL."""
         self._moto.stop()
         if keep_postgres:
-            self._postgres.detach()
-        else:
+            self._postgres.detach()  # its autovacuum reclaims deleted rows while it runs
+            return
+        try:
+            self._reclaim_deleted_rows()
+        finally:
             self._postgres.stop()
+
+    def _reclaim_deleted_rows(self) -> None:
+        """VACUUM the tables of the backed databases that hold deleted rows, as Redshift's automatic
+        vacuum delete does in the background. Every run deletes and rebuilds rows, and PostgreSQL
+        stops before its autovacuum wakes (after a minute): rerun after rerun, the sample's songplays
+        had grown to 168 MB for 6,820 rows, and scanning it took 44 ms."""
+        for database in self._backed:
+            try:
+                if self.warehouse_dsn(database) is None:
+                    continue  # dropped by the run's teardown
+                with self.superuser(database) as conn:
+                    tables = conn.execute(
+                        "SELECT schemaname, relname FROM pg_stat_user_tables WHERE n_dead_tup > 0"
+                    ).fetchall()
+                    for schema, table in tables:
+                        conn.execute(sql.SQL("VACUUM {}").format(sql.Identifier(schema, table)))
+            except psycopg.Error as exc:  # housekeeping: the next run's stop tries again
+                logger.warning("Could not reclaim the deleted rows of local warehouse %s: %s", database, exc)
 

@@ -79,3 +79,25 @@ def test_fill_bucket_reads_a_data_dir_relative_to_the_callers_folder(
     finally:
         stack.stop()
 
+
+def test_rows_deleted_in_a_backed_database_are_reclaimed_before_postgres_stops(tmp_path: Path) -> None:
+    """As Redshift's automatic vacuum does: reruns delete and rebuild rows, and would otherwise grow the tables."""
+    twin = LocalTwin(tmp_path / "state", "us-west-2")
+    try:
+        dsn = twin.back_cluster("my-cluster", "admin_user", "Secret123")
+        with psycopg.connect(**dsn, password="Secret123", autocommit=True) as conn:
+            conn.execute("CREATE TABLE plays (n INT)")
+            conn.execute("INSERT INTO plays SELECT generate_series(1, 1000)")
+            conn.execute("DELETE FROM plays WHERE n > 10")
+    finally:
+        twin.stop()
+    again = LocalTwin(tmp_path / "state", "us-west-2")
+    try:
+        with again.superuser("my-cluster") as conn:
+            vacuums, dead = conn.execute(
+                "SELECT vacuum_count, n_dead_tup FROM pg_stat_user_tables WHERE relname = 'plays'"
+            ).fetchone()
+            assert conn.execute("SELECT COUNT(*) FROM plays").fetchone() == (10,)
+    finally:
+        again.stop()
+    assert (vacuums, dead) == (1, 0)
