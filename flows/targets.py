@@ -35,7 +35,7 @@ def starting(settings: Settings) -> AbstractContextManager[None]:
     """Start what the target's runs need and is slow to start, to run beside the body (the imports
     of Prefect and the flow, Prefect's start); keep it until the body ends. AWS has nothing to start."""
     if settings.target == "local":
-        from local.source_bucket import starting as local_starting
+        from local.starting import starting as local_starting
 
         return local_starting(settings)
     return nullcontext()

@@ -1,44 +1,13 @@
 """The local source bucket: the files of a data folder under their S3 keys, which moto's process
-fills into its S3 from the start of a run.
-
-Light to import, on purpose: a run's command line starts moto's process here before it loads
-Prefect and the flow (flows/cli.py).
-"""
+fills into its S3. Light to import, as local/starting.py is."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from core.settings import Settings
-from local.moto_server import MotoProcessError, MotoServer, open_moto
-
-
-@contextmanager
-def starting(settings: Settings) -> Iterator[None]:
-    """Start moto's process and its fill of the source bucket, to run beside the body; keep it
-    until the body ends. It imports moto, loads EC2 and Redshift (1.5 s of CPU) and fills the
-    bucket on the other core; the run's twin then finds it serving (local.moto_server.open_moto)
-    and its fill done or under way."""
-    moto = open_moto(warm_region=settings.region)
-    # Asked from a thread: the answer comes once moto is imported, which the body need not wait for.
-    asking = threading.Thread(target=_prefill, args=(moto, settings), name="prefill", daemon=True)
-    asking.start()
-    try:
-        yield
-    finally:
-        asking.join()
-        moto.stop()
-
-
-def _prefill(moto: MotoServer, settings: Settings) -> None:
-    try:
-        moto.call("prefill", **fill_arguments(settings.source_bucket, settings.region, source_files(settings)))
-    except MotoProcessError:
-        pass  # the flow's own fill meets the same failure, and reports it
 
 
 def source_files(settings: Settings) -> list[tuple[Path, str]]:

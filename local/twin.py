@@ -14,7 +14,7 @@ from psycopg import sql
 from local.engine import install_system_objects
 from local.malloc import fewer_malloc_arenas
 from local.moto_server import open_moto
-from local.postgres import start_postgres
+from local.postgres import data_directory, start_postgres
 from local.redshift.functions import CREATE_DATABASE_OPTIONS, DATABASE_SETTINGS
 from local.source_bucket import fill_arguments
 
@@ -30,7 +30,7 @@ class LocalTwin:
         self._moto = open_moto(warm_region=region)
         try:
             # PostgreSQL starts while moto's process imports moto.
-            self._postgres = start_postgres(state_dir / "pgdata")
+            self._postgres = start_postgres(data_directory(state_dir))
         except BaseException:
             self._moto.stop()
             raise

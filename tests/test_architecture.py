@@ -38,19 +38,19 @@ def test_the_local_path_does(tmp_path: Path) -> None:
 
 HEAD_START_PROBE = """
 import sys
-import local.source_bucket
+import local.starting
 
 def starting(settings):
     print(sorted(m for m in ("prefect", "flows.sparkify") if m in sys.modules))
     raise SystemExit(0)
 
-local.source_bucket.starting = starting
+local.starting.starting = starting
 from flows.cli import main
 main([])
 """
 
 
-def test_a_local_run_starts_moto_before_the_command_loads_prefect_or_the_flow(tmp_path: Path) -> None:
+def test_a_local_run_starts_its_twin_before_the_command_loads_prefect_or_the_flow(tmp_path: Path) -> None:
     """moto's process loads for 1.5 s; the command's imports of Prefect and the flow take 2 s and run beside it."""
     env = {**os.environ, "SPARKIFY_STATE_DIR": str(tmp_path)}
     done = subprocess.run(

@@ -14,7 +14,7 @@ import psutil
 import psycopg
 import pytest
 
-from local.postgres import EmbeddedPostgres, _postmaster, start_postgres
+from local.postgres import EmbeddedPostgres, _postmaster, postgres_ahead, start_postgres
 
 ROOT = Path(__file__).resolve().parents[2]
 # A process using the server until it is killed: what a run of the flow is to it.
@@ -138,3 +138,19 @@ def test_a_socket_path_too_long_for_unix_gets_a_folder_of_its_own(tmp_path: Path
     finally:
         server.stop()
     assert os.path.exists(deep / "PG_VERSION") and _postmaster(deep) is None
+
+
+def test_a_server_started_ahead_is_taken_over_by_the_next_start_and_stopped_by_its_user(pgdata: Path) -> None:
+    with postgres_ahead(pgdata):
+        server = start_postgres(pgdata)
+        assert answers(server)
+    assert answers(server)  # the end of the head start leaves it to its user
+    server.stop()
+    assert _postmaster(pgdata) is None
+
+
+def test_a_server_started_ahead_that_no_one_took_over_is_stopped_at_the_end(pgdata: Path) -> None:
+    with postgres_ahead(pgdata):
+        pass
+    assert (pgdata / "PG_VERSION").exists()  # it was started
+    assert _postmaster(pgdata) is None
