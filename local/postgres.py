@@ -59,7 +59,10 @@ class EmbeddedPostgres:
         try:
             starting = _lock(self._pgdata.parent / f"{self._pgdata.name}.start.lock", fcntl.LOCK_EX)
             try:
-                self._socket_dir, self._port = self._adopt() or self._start()
+                adopted = self._adopt()
+                self._socket_dir, self._port = adopted or self._start()
+                # Whether the server ran before this handle: postgres_ahead leaves such a one as it found it.
+                self.adopted = adopted is not None
             finally:
                 os.close(starting)
         except BaseException:
@@ -266,8 +269,9 @@ def _start(pgdata: Path) -> EmbeddedPostgres:
 @contextmanager
 def postgres_ahead(pgdata: Path) -> Iterator[None]:
     """Start PostgreSQL on `pgdata` in the background, for this process's next start_postgres(pgdata)
-    to take over; stop it at the end if none did. initdb (on a new state dir) and the start take
-    0.2 to 0.7 s of other processes, which a run's command spends loading Prefect instead."""
+    to take over; at the end, stop one that none took over, unless it was running already (kept by
+    --keep-cluster, or left by a killed run), which is left as it was. initdb (on a new state dir)
+    and the start take 0.2 to 0.7 s of other processes, which a run's command spends loading Prefect."""
     key = pgdata.resolve()
     starter = ThreadPoolExecutor(1, thread_name_prefix="postgres-ahead")
     started = starter.submit(_start, pgdata)
@@ -280,4 +284,8 @@ def postgres_ahead(pgdata: Path) -> Iterator[None]:
         with _ahead_lock:
             untaken = _ahead.get(key) is started and _ahead.pop(key)
         if untaken and started.exception() is None:
-            started.result().stop()
+            server = started.result()
+            if server.adopted:
+                server.detach()
+            else:
+                server.stop()

@@ -128,8 +128,9 @@ class LocalTwin:
                     tables = conn.execute(
                         "SELECT schemaname, relname FROM pg_stat_user_tables WHERE n_dead_tup > 0"
                     ).fetchall()
+                    # Never waits: a table another session holds (a user's psql) is left for next time.
                     for schema, table in tables:
-                        conn.execute(sql.SQL("VACUUM {}").format(sql.Identifier(schema, table)))
+                        conn.execute(sql.SQL("VACUUM (SKIP_LOCKED) {}").format(sql.Identifier(schema, table)))
             except psycopg.Error as exc:  # housekeeping: the next run's stop tries again
                 logger.warning("Could not reclaim the deleted rows of local warehouse %s: %s", database, exc)
 

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[1]
 PROBE = """
 import sys
 from core.settings import Settings
@@ -58,3 +59,15 @@ def test_a_local_run_starts_its_twin_before_the_command_loads_prefect_or_the_flo
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_the_command_reads_its_flags_before_it_imports_prefect() -> None:
+    """python flows/sparkify.py hands over to the command line before its own imports (flows/cli.py)."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", str(ROOT / "flows" / "sparkify.py"), "--help"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0 and "--target" in done.stdout, done.stderr[-2000:]
+    imported = {line.split("|")[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+    assert "core.settings" in imported  # the probe sees the command line's imports
+    assert "prefect" not in imported and "flows.sparkify" not in imported

@@ -140,11 +140,15 @@ def test_a_socket_path_too_long_for_unix_gets_a_folder_of_its_own(tmp_path: Path
     assert os.path.exists(deep / "PG_VERSION") and _postmaster(deep) is None
 
 
-def test_a_server_started_ahead_is_taken_over_by_the_next_start_and_stopped_by_its_user(pgdata: Path) -> None:
+def test_a_server_started_ahead_is_taken_over_by_the_next_start_and_stopped_by_its_user(
+    pgdata: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     with postgres_ahead(pgdata):
         server = start_postgres(pgdata)
         assert answers(server)
-    assert answers(server)  # the end of the head start leaves it to its user
+    assert not server.adopted  # the start ahead's own server, not a second handle on it
+    assert "already running" not in caplog.text
+    assert answers(server)  # the end of the start ahead leaves it to its user
     server.stop()
     assert _postmaster(pgdata) is None
 
@@ -153,4 +157,15 @@ def test_a_server_started_ahead_that_no_one_took_over_is_stopped_at_the_end(pgda
     with postgres_ahead(pgdata):
         pass
     assert (pgdata / "PG_VERSION").exists()  # it was started
+    assert _postmaster(pgdata) is None
+
+
+def test_a_server_running_before_the_start_ahead_is_left_running_if_no_one_took_it_over(pgdata: Path) -> None:
+    kept = start_postgres(pgdata)
+    kept.detach()  # what --keep-cluster does
+    with postgres_ahead(pgdata):
+        pass  # a run that failed before its twin took the server
+    later = start_postgres(pgdata)
+    assert later.adopted and answers(later)
+    later.stop()
     assert _postmaster(pgdata) is None
