@@ -381,10 +381,11 @@ def explain_songplays(data: Path, work: Path) -> str:
     from core.redshift_sql import split
     from core.settings import Settings
     from core.warehouse import load_sql
+    from local.postgres import data_directory
     from local.redshift import to_postgres
     from local.target import warehouse_database
 
-    pgdata = work / "state" / "pgdata"
+    pgdata = data_directory(work / "state")
     database = warehouse_database(Settings(data_dir=data, state_dir=work / "state"))
     script = load_sql("marts/songplays").replace("{window_start}", "NULL").replace("{window_end}", "NULL")
     with psycopg.connect(host=str(pgdata), dbname=database, user="postgres") as conn:

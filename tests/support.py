@@ -17,7 +17,7 @@ import psycopg
 
 from core.aws import bucket_location
 from core.settings import Settings
-from local.postgres import start_postgres
+from local.postgres import data_directory, start_postgres
 from local.source_bucket import data_files
 from local.target import warehouse_database
 
@@ -60,7 +60,7 @@ def leftovers(endpoint: str) -> dict[str, list[str]]:
 @contextmanager
 def local_warehouse(state: Path, data: Path = SAMPLE) -> Iterator[psycopg.Connection]:
     """The local warehouse of source `data` that a --keep-cluster run left in `state`, as the superuser."""
-    server = start_postgres(state / "pgdata")
+    server = start_postgres(data_directory(state))
     try:
         database = warehouse_database(Settings(data_dir=data, state_dir=state))
         with psycopg.connect(**{**server.superuser_dsn(), "dbname": database}) as conn:
