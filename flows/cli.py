@@ -18,6 +18,7 @@ from typing import Literal, get_args, get_origin
 from pydantic import ValidationError
 from pydantic.fields import FieldInfo
 
+from core.long_lived import long_lived
 from core.settings import run_parameters, settings_from
 from flows.parameters import TEARDOWN_PARAMETERS, describe
 from flows.targets import starting
@@ -90,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     # A run's target starts what it is slow to start (the local twin's moto process: 1.5 s of the
     # other core) now, beside the imports of Prefect and the flow.
     with starting(settings) if args.command is None and not args.plan else nullcontext():
-        from flows import commands
+        with long_lived():
+            from flows import commands
 
         return commands.run(args, settings)

@@ -30,6 +30,7 @@ from moto.s3.exceptions import BucketAlreadyExists, MissingBucket
 from moto.s3.models import s3_backends
 from werkzeug.serving import make_server
 
+from core.long_lived import long_lived
 from core.resources import BOUNDARY_NAME, ROLE_PATH
 from local.malloc import fewer_malloc_arenas
 from local.operator import ADMIN, ADMIN_KEYS, BOUNDARY_POLICY, OPERATOR, moto_view
@@ -194,20 +195,21 @@ def _create_app(service: str) -> Any:
 def _warm_up(dispatcher: _Dispatcher, region: str | None) -> None:
     """Load what a run calls, while the server already serves S3: importing EC2 and Redshift, and
     adding the Redshift actions moto lacks, takes half a second, loading a region's EC2 as long
-    again, and each service's app and API model 40 to 150 ms."""
-    try:
-        dispatcher.load("s3")  # the first service a run calls
-        from local import moto_redshift  # imports moto's Redshift and EC2
+    again, and each service's app and API model 40 to 150 ms. All of it lives as long as the process."""
+    with long_lived():
+        try:
+            dispatcher.load("s3")  # the first service a run calls
+            from local import moto_redshift  # imports moto's Redshift and EC2
 
-        moto_redshift.install()
-        for service in _WARMED:
+            moto_redshift.install()
+            for service in _WARMED:
+                dispatcher.load(service)
+                if region:
+                    get_backend(service)[DEFAULT_ACCOUNT_ID][region]
+        finally:
+            _warm.set()  # a failure above is printed; the requests then get moto's own answer
+        for service in _OTHERS:
             dispatcher.load(service)
-            if region:
-                get_backend(service)[DEFAULT_ACCOUNT_ID][region]
-    finally:
-        _warm.set()  # a failure above is printed; the requests then get moto's own answer
-    for service in _OTHERS:
-        dispatcher.load(service)
 
 
 def main(warm_region: str | None) -> None:
