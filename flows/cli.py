@@ -91,7 +91,9 @@ def main(argv: list[str] | None = None) -> int:
     # A run's target starts what it is slow to start (the local twin's moto process: 1.5 s of the
     # other core) now, beside the imports of Prefect and the flow.
     with starting(settings) if args.command is None and not args.plan else nullcontext():
-        with long_lived():
+        # Frozen once per process: tests call main() again and again, and a later freeze would keep
+        # the garbage cycles of their earlier runs for good.
+        with long_lived() if "flows.commands" not in sys.modules else nullcontext():
             from flows import commands
 
         return commands.run(args, settings)

@@ -196,15 +196,16 @@ def _create_app(service: str) -> Any:
 def _warm_up(dispatcher: _Dispatcher, region: str | None) -> None:
     """Load what a run calls, while the server already serves S3: importing EC2 and Redshift, and
     adding the Redshift actions moto lacks, takes half a second, loading a region's EC2 as long
-    again, and each service's app and API model 40 to 150 ms. All of it lives as long as the process."""
+    again, and each service's app and API model 40 to 150 ms. All of it lives as long as the
+    process; collection is off meanwhile, also for the requests served and the fill."""
     with long_lived():
         try:
             dispatcher.load("s3")  # the first service a run calls
             from local import moto_redshift  # imports moto's Redshift and EC2
 
             # Importing moto's EC2 leaves 140,000 objects of garbage (100 MB, read from its JSON
-            # resources): collected here, not frozen with the rest. The young generation is all
-            # the warm-up made, with collection off.
+            # resources): collected here, not frozen with the rest. With collection off since
+            # the block began, they are all still in the young generation.
             gc.collect(0)
             moto_redshift.install()
             for service in _WARMED:
