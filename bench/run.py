@@ -88,6 +88,12 @@ def prefect_server(home: Path) -> Iterator[str]:
             raise RuntimeError("the benchmark's Prefect server did not answer within 6 minutes")
         yield url
     finally:
+        # This process's own flow (the references) logs to the server through Prefect's log
+        # worker, which would send its last lines at exit, once the server is gone ("Error logging
+        # to API"): they are sent now.
+        from prefect.logging.handlers import APILogWorker
+
+        APILogWorker.drain_all(timeout=10)
         server.terminate()
         server.wait(30)
 
