@@ -4,6 +4,8 @@ It takes a piece of whole lines (about `CopyTuning.chunk_bytes`) only when it ca
 path (`local.copy.convert`'s exact record-by-record conversion) would accept every record and load
 the same values; it returns None otherwise, and the row path then loads the rest of that object
 and reports each rejected record with its line.
+A text value that would read the same as a JSON number, boolean, object or array (a song called
+"1999") is checked in its own record, parsed as the row path parses it.
 One known difference is left: a JSON object with a key written twice keeps the first value here,
 the last on the row path.
 """
@@ -11,6 +13,7 @@ the last on the row path.
 from __future__ import annotations
 
 import io
+import json
 import threading
 
 import polars as pl
@@ -45,6 +48,26 @@ def _kind(column: Column) -> str | None:
     if column.is_text:
         return "text"
     return None
+
+
+def _written_as_strings(chunk: bytes, frame: pl.DataFrame, keys: set[str]) -> bool:
+    """Whether every record whose value of one of `keys` reads like a JSON number, boolean, object or
+    array holds JSON strings there, the very ones polars read: those records alone are parsed again."""
+    # polars reads one record per line and passes over blank ones; the rows are those lines.
+    lines = [line for line in chunk.split(b"\n") if line.strip(b" \t\r")]
+    if len(lines) != frame.height:
+        return False
+    suspect = pl.any_horizontal(pl.col(key).str.contains(_NOT_A_JSON_STRING) for key in keys)
+    rows = frame.select(pl.arg_where(suspect)).to_series()
+    for row, read in zip(rows, frame[rows, sorted(keys)].iter_rows(named=True), strict=True):
+        try:
+            record = json.loads(lines[row])
+        except ValueError:
+            return False
+        # A number polars read as text equals no str, nor does a repeated key's other value.
+        if not isinstance(record, dict) or any(record.get(key) != text for key, text in read.items()):
+            return False
+    return True
 
 
 class ColumnarLoader:
@@ -93,7 +116,11 @@ class ColumnarLoader:
             # JSON strings hold NUL, backslash, newline, CR or tab only as escapes: checking
             # them is needed only where the chunk has a backslash at all.
             flags = frame.lazy().select(self._checks(kinds, escapes=b"\\" in chunk)).collect().row(0, named=True)
-            if any(value for name, value in flags.items() if not name.startswith("escape:")):
+            failed = {name for name, value in flags.items() if value and not name.startswith("escape:")}
+            # Text that reads like another JSON type is common in real data ("1999", "[Untitled]"):
+            # only the records holding it are parsed again, not the rest of the object.
+            doubtful = {name.removeprefix("json:") for name in failed if name.startswith("json:")}
+            if len(doubtful) < len(failed) or (doubtful and not _written_as_strings(chunk, frame, doubtful)):
                 return None
             escape = {
                 name.removeprefix("escape:") for name, value in flags.items() if name.startswith("escape:") and value
