@@ -6,8 +6,8 @@ Song files are one JSON object each, as in the Million Song Dataset subset. Even
 to one newline-delimited file per day, session by session, so memory does not grow with the
 event count (users are 1% of the events unless set). The shape follows the sample in
 data/sample: logged-out visits before a login, the sample's page mix, levels that change only on
-Submit Upgrade / Submit Downgrade, and a chosen fraction of plays whose title, artist and length
-match a generated song.
+Submit Upgrade / Submit Downgrade, a chosen fraction of plays whose title, artist and length
+match a generated song, and a few songs and artists that are numbers ("1999", "311").
 """
 
 from __future__ import annotations
@@ -37,6 +37,9 @@ LOGIN_SHARE, LOGOUT_SHARE = 0.10, 0.10
 SUBMIT_SHARE = {"Upgrade": 8 / 21, "Downgrade": 1 / 60}
 # Events per session: the sample's median is 2, its mean 8.6, its longest 128.
 SESSION_TAIL, SESSION_MAX = 1.1, 200
+# Titles and artists that are numbers, as "1999" and "311" are: 15 of the 5,189 songs the
+# sample's events play.
+NUMBER_NAMES = 0.003
 
 _METHOD_STATUS = {
     "NextSong": ("PUT", 200), "Login": ("PUT", 307), "Logout": ("PUT", 307), "Save Settings": ("PUT", 307),
@@ -114,16 +117,21 @@ def make_songs(rng: random.Random, count: int) -> list[Song]:
         located = rng.random() < 0.4
         artists.append((
             _code(rng, "AR")[:18],
-            f"{rng.choice(_WORDS)} {rng.choice(_ARTIST_WORDS)} {n}",
+            str(100 + n) if rng.random() < NUMBER_NAMES else f"{rng.choice(_WORDS)} {rng.choice(_ARTIST_WORDS)} {n}",
             rng.choice(_LOCATIONS) if located else "",
             round(rng.uniform(-60, 60), 5) if located else None,
             round(rng.uniform(-150, 150), 5) if located else None,
         ))
     return [
-        Song(_code(rng, "SO")[:18], f"{rng.choice(_WORDS)} {rng.choice(_WORDS)} {rng.randrange(1000)}",
+        Song(_code(rng, "SO")[:18], _title(rng, f"{rng.choice(_WORDS)} {rng.choice(_WORDS)} {rng.randrange(1000)}"),
              *rng.choice(artists), round(rng.uniform(90, 480), 5), rng.choice([0, *range(1960, 2011)]))
         for _ in range(count)
     ]
+
+
+def _title(rng: random.Random, title: str) -> str:
+    """`title`, or now and then a year instead."""
+    return str(rng.randrange(1950, 2020)) if rng.random() < NUMBER_NAMES else title
 
 
 def write_songs(out: Path, songs: list[Song], rng: random.Random) -> None:
@@ -145,7 +153,7 @@ class EventStream:
             for n in range(1, users + 1)
         ]
         # Plays outside the catalogue: titles no generated song has, so they never match.
-        self.unknown = [(f"{rng.choice(_WORDS)} {rng.choice(_WORDS)} (Live {n})", f"Unsigned {n}",
+        self.unknown = [(_title(rng, f"{rng.choice(_WORDS)} {rng.choice(_WORDS)} (Live {n})"), f"Unsigned {n}",
                          round(rng.uniform(90, 480), 5)) for n in range(max(50, len(songs)))]
         self.session_id = 0
         self.in_pages = _weighted(rng, LOGGED_IN_PAGES)
@@ -254,7 +262,8 @@ def generate(out: Path, songs: int, events: int, days: int, seed: int, match_sha
         with path.open("w") as f:
             for event in stream.day(day, per_day + (n < extra)):
                 f.write(json.dumps(event, separators=(",", ":")) + "\n")
-    params = {"songs": songs, "events": events, "days": days, "seed": seed, "match_share": match_share}
+    params = {"songs": songs, "events": events, "days": days, "seed": seed, "match_share": match_share,
+              "number_names": NUMBER_NAMES}
     counts = {"params": params, **expected_counts(out)}
     (out / "expected.json").write_text(json.dumps(counts, indent=2) + "\n")
     return counts

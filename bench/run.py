@@ -45,14 +45,16 @@ NAIVE_ROWS = 100_000
 
 def dataset(root: Path, name: str) -> Path:
     """The dataset `name`, generated unless a previous run left it complete."""
-    from bench.generate import generate
+    from bench.generate import NUMBER_NAMES, generate
 
     if name == "sample":
         return ROOT / "data" / "sample"
     events, songs = DATASETS[name]
     out = root / name
     expected = out / "expected.json"
-    wanted = {"songs": songs, "events": events, "days": 30, "seed": SEED, "match_share": 0.3}
+    wanted = {
+        "songs": songs, "events": events, "days": 30, "seed": SEED, "match_share": 0.3, "number_names": NUMBER_NAMES,
+    }
     if not (expected.exists() and json.loads(expected.read_text())["params"] == wanted):
         started = time.perf_counter()
         shutil.rmtree(out, ignore_errors=True)  # the benchmark's own folder, maybe half written

@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 
 from bench.generate import LOGGED_IN_PAGES, generate
+from tests.support import SAMPLE
 
 
 def digest(root: Path) -> str:
@@ -73,3 +74,20 @@ def test_levels_change_only_through_submit_pages(generated: Path) -> None:
     assert set(steps["after_page"]) <= {"Submit Upgrade", "Submit Downgrade"}
     upgrades = steps.filter(pl.col("after_page") == "Submit Upgrade")
     assert (upgrades["before"] == "free").all() and (upgrades["level"] == "paid").all()
+
+
+def number_named_share(frame: pl.DataFrame) -> float:
+    """The share of plays whose song or artist is a bare number, such as "1999" or "311"."""
+    plays = frame.filter(pl.col("page") == "NextSong")
+    numbers = plays.filter(pl.col("song").str.contains(r"^[0-9]+$") | pl.col("artist").str.contains(r"^[0-9]+$"))
+    return numbers.height / plays.height
+
+
+def test_some_songs_and_artists_are_numbers_as_in_the_sample(tmp_path: Path) -> None:
+    """As in the sample, a few plays name a song or artist that is a number, which a loader must
+    still read as text."""
+    generate(tmp_path / "data", songs=3000, events=20_000, days=5, seed=3)
+    sample = number_named_share(events(SAMPLE))
+    generated = number_named_share(events(tmp_path / "data"))
+    assert 0 < sample < 0.01
+    assert sample / 3 < generated < sample * 3
