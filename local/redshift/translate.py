@@ -209,6 +209,12 @@ def _translate(node: exp.Expr) -> exp.Expr:
         node.kind, (ColumnDistKey, ColumnSortKey, exp.EncodeColumnConstraint)
     ):
         return None  # type: ignore[return-value]  # transform drops the node
+    if isinstance(node, exp.BackupProperty) and node.name.upper() == "NO":
+        # A table kept out of snapshots (r_CREATE_TABLE_NEW; RA3 snapshots it all the same): locally
+        # UNLOGGED, which writes no WAL and keeps its rows through a clean stop, not through a crash.
+        # A 1M-event run's songplays transform and report went from 4.6-6.4 s to 3.8-4.1 s and from
+        # 5.1-6.5 s to 4.5-4.8 s (three runs each, interleaved).
+        return exp.UnloggedProperty()
     if isinstance(node, (exp.DistKeyProperty, exp.DistStyleProperty, SortKey, exp.SortKeyProperty,
                          exp.BackupProperty, EncodeAuto)):
         return None  # type: ignore[return-value]

@@ -1,5 +1,6 @@
--- staging_events holds the events of the run's window, rebuilt by every run. staging_songs keeps
--- the song files until they change (etl_state remembers which were loaded). Column names of
+-- staging_events holds the events of the run's window, rebuilt by every run: no snapshot needs
+-- it (BACKUP NO). staging_songs keeps the song files until they change (etl_state remembers which
+-- were loaded), so it stays in snapshots with etl_state. Column names of
 -- staging_songs match the song files' keys so that JSON 'auto' maps them; staging_events is
 -- mapped by the JSONPaths file.
 DROP TABLE IF EXISTS staging_events;
@@ -23,6 +24,7 @@ CREATE TABLE staging_events (
     user_agent      VARCHAR(512),
     user_id         INTEGER
 )
+BACKUP NO
 DISTSTYLE EVEN;
 
 CREATE TABLE IF NOT EXISTS staging_songs (

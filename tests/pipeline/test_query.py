@@ -40,6 +40,16 @@ def test_a_query_prints_its_rows(
     assert got == expected_counts(SAMPLE)["users_by_level"]
 
 
+def test_staging_outlives_the_run_that_stopped_its_postgres(
+    warehouse: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    """staging_events is BACKUP NO, an unlogged table locally: a clean stop of PostgreSQL keeps its rows."""
+    code, out, err = query(warehouse, monkeypatch, capsys, "SELECT COUNT(*) AS n FROM staging_events")
+    assert code == 0, err
+    rows = [line.strip("│ ") for line in out.splitlines() if line.startswith("│")]
+    assert int(rows[-1]) == expected_counts(SAMPLE)["tables"]["staging_events"]
+
+
 def test_redshift_functions_run_locally(
     warehouse: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, tmp_path: Path
 ) -> None:

@@ -395,6 +395,15 @@ def test_physical_attributes_are_dropped(conn: psycopg.Connection) -> None:
     assert types["note"] == "character varying(65535)" and types["body"] == "character varying(256)"
 
 
+def test_backup_no_is_an_unlogged_table(conn: psycopg.Connection) -> None:
+    """BACKUP NO keeps a table out of snapshots; locally it writes no WAL. BACKUP YES is the default."""
+    script(conn, "create table staged (a int) backup no diststyle even;"
+                 "create table kept (a int) backup yes; create table plain (a int)")
+    persistence = dict(conn.execute("select relname, relpersistence from pg_class"
+                                    " where relname in ('staged', 'kept', 'plain')").fetchall())
+    assert persistence == {"staged": "u", "kept": "p", "plain": "p"}
+
+
 def test_identity_columns(conn: psycopg.Connection) -> None:
     script(conn, "create table ids (id bigint identity(0, 1), v int);"
                  "insert into ids (v) values (10), (20), (30)")
