@@ -45,20 +45,18 @@ NAIVE_ROWS = 100_000
 
 def dataset(root: Path, name: str) -> Path:
     """The dataset `name`, generated unless a previous run left it complete."""
-    from bench.generate import NUMBER_NAMES, generate
+    from bench.generate import generate, params
 
     if name == "sample":
         return ROOT / "data" / "sample"
     events, songs = DATASETS[name]
     out = root / name
     expected = out / "expected.json"
-    wanted = {
-        "songs": songs, "events": events, "days": 30, "seed": SEED, "match_share": 0.3, "number_names": NUMBER_NAMES,
-    }
-    if not (expected.exists() and json.loads(expected.read_text())["params"] == wanted):
+    wanted = (songs, events, 30, SEED, 0.3)  # 30 days; 30% of the plays match a song
+    if not (expected.exists() and json.loads(expected.read_text())["params"] == params(*wanted)):
         started = time.perf_counter()
         shutil.rmtree(out, ignore_errors=True)  # the benchmark's own folder, maybe half written
-        generate(out, songs, events, 30, SEED)
+        generate(out, *wanted)
         print(f"  generated {name} in {time.perf_counter() - started:.0f} s", flush=True)
     return out
 

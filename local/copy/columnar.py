@@ -53,18 +53,22 @@ def _kind(column: Column) -> str | None:
 def _written_as_strings(chunk: bytes, frame: pl.DataFrame, keys: set[str]) -> bool:
     """Whether every record whose value of one of `keys` reads like a JSON number, boolean, object or
     array holds JSON strings there, the very ones polars read: those records alone are parsed again."""
-    # polars reads one record per line and passes over blank ones; the rows are those lines.
-    lines = [line for line in chunk.split(b"\n") if line.strip(b" \t\r")]
+    # polars reads one record per line and passes over lines of only spaces, tabs and CRs: the rows
+    # are the other lines. Should they not line up, the row path decides, at no more than its cost.
+    lines = chunk.removesuffix(b"\n").split(b"\n")
     if len(lines) != frame.height:
-        return False
+        lines = [line for line in lines if line.strip(b" \t\r")]
+        if len(lines) != frame.height:
+            return False
     suspect = pl.any_horizontal(pl.col(key).str.contains(_NOT_A_JSON_STRING) for key in keys)
     rows = frame.select(pl.arg_where(suspect)).to_series()
     for row, read in zip(rows, frame[rows, sorted(keys)].iter_rows(named=True), strict=True):
         try:
-            record = json.loads(lines[row])
+            record = json.loads(lines[row].decode())  # as the row path reads it: text, not bytes
         except ValueError:
             return False
-        # A number polars read as text equals no str, nor does a repeated key's other value.
+        # A number polars read as text equals no str. json.loads keeps a repeated key's last value,
+        # as the row path does, and polars its first: they must agree.
         if not isinstance(record, dict) or any(record.get(key) != text for key, text in read.items()):
             return False
     return True

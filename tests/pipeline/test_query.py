@@ -10,6 +10,7 @@ import pytest
 
 from bench.expected import expected_counts
 from flows.cli import main
+from local.postgres import data_directory
 from tests.support import SAMPLE
 
 
@@ -44,6 +45,7 @@ def test_staging_outlives_the_run_that_stopped_its_postgres(
     warehouse: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:
     """staging_events is BACKUP NO, an unlogged table locally: a clean stop of PostgreSQL keeps its rows."""
+    assert not (data_directory(warehouse) / "postmaster.pid").exists()  # the run stopped it
     code, out, err = query(warehouse, monkeypatch, capsys, "SELECT COUNT(*) AS n FROM staging_events")
     assert code == 0, err
     rows = [line.strip("│ ") for line in out.splitlines() if line.startswith("│")]

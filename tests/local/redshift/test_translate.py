@@ -384,7 +384,7 @@ def test_physical_attributes_are_dropped(conn: psycopg.Connection) -> None:
     script(conn, """
         create table t1 (id bigint identity(0, 1), ts timestamp not null distkey sortkey,
                          name varchar(32) encode zstd, note varchar(max), body text)
-        backup no diststyle key compound sortkey (ts, id);
+        backup yes diststyle key compound sortkey (ts, id);
         create table t2 (a int encode az64, b int) diststyle even interleaved sortkey (a, b);
         create table t3 (a int) diststyle auto sortkey auto encode auto;
         create table t4 (a int, b int) diststyle key distkey (b);
@@ -396,12 +396,15 @@ def test_physical_attributes_are_dropped(conn: psycopg.Connection) -> None:
 
 
 def test_backup_no_is_an_unlogged_table(conn: psycopg.Connection) -> None:
-    """BACKUP NO keeps a table out of snapshots; locally it writes no WAL. BACKUP YES is the default."""
+    """BACKUP NO keeps a table out of snapshots; locally it writes no WAL. BACKUP YES is the default,
+    and a TEMP table with BACKUP NO stays a temporary one."""
     script(conn, "create table staged (a int) backup no diststyle even;"
-                 "create table kept (a int) backup yes; create table plain (a int)")
-    persistence = dict(conn.execute("select relname, relpersistence from pg_class"
-                                    " where relname in ('staged', 'kept', 'plain')").fetchall())
-    assert persistence == {"staged": "u", "kept": "p", "plain": "p"}
+                 "create table kept (a int) backup yes; create table plain (a int);"
+                 "create temp table scratch (a int) backup no; create temp table picked backup no as select 1 as a;"
+                 "create table copied backup no as select 1 as a")
+    persistence = dict(conn.execute("select relname, relpersistence from pg_class where relname in"
+                                    " ('staged', 'kept', 'plain', 'scratch', 'picked', 'copied')").fetchall())
+    assert persistence == {"staged": "u", "kept": "p", "plain": "p", "scratch": "t", "picked": "t", "copied": "u"}
 
 
 def test_identity_columns(conn: psycopg.Connection) -> None:
