@@ -1,16 +1,16 @@
 """The command line of `python flows/sparkify.py`: its flags are generated from the run parameters
 declared in core.settings; `teardown` deletes what killed runs left.
 
-Light to import, on purpose: it reads the flags, and a run's target starts what it is slow to start,
-before Prefect and the flow are loaded (flows/commands.py: about 2 s of imports, which then run
-beside it).
+Light to import, on purpose: it reads the flags, and a run's target starts what it is slow to start
+before Prefect and the flow are loaded; then Prefect's temporary server, if the run needs one, is
+launched before the flow is loaded (flows/commands.py: about 1.5 s of imports, which run beside both).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from contextlib import nullcontext
+from contextlib import ExitStack, nullcontext
 from datetime import date
 from pathlib import Path
 from typing import Literal, get_args, get_origin
@@ -88,12 +88,21 @@ def main(argv: list[str] | None = None) -> int:
     except ValidationError as exc:
         print(f"sparkify: invalid parameter: {invalid_parameters(exc)}", file=sys.stderr)
         return 2
-    # A run's target starts what it is slow to start (the local twin's moto process: 1.5 s of the
-    # other core) now, beside the imports of Prefect and the flow.
-    with starting(settings) if args.command is None and not args.plan else nullcontext():
+    runs_flow = args.command is None and not args.plan
+    with ExitStack() as run:
+        # A run's target starts what it is slow to start (the local twin's moto process: 1.5 s of the
+        # other core) now, beside the imports of Prefect and the flow.
+        if runs_flow:
+            run.enter_context(starting(settings))
         # Frozen once per process: tests call main() again and again, and a later freeze would keep
         # the garbage cycles of their earlier runs for good.
         with long_lived() if "flows.commands" not in sys.modules else nullcontext():
+            from flows.prefect_server import prefect_api, project_prefect
+
+            run.enter_context(project_prefect())
+            # Prefect's temporary server, if the run needs one, is launched before the rest of the
+            # run's code is imported (about 1.5 s), which then loads while the server starts.
+            api_answers = run.enter_context(prefect_api()) if runs_flow else None
             from flows import commands
 
-        return commands.run(args, settings)
+        return commands.run(args, settings, api_answers)

@@ -7,6 +7,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 import polars as pl
@@ -20,47 +21,49 @@ from core.secrets import master_password
 from core.settings import Settings, run_parameters
 from core.warehouse import Session, SqlError, connect
 from flows.cli import invalid_parameters
-from flows.prefect_server import ServerNotStarted, prefect_api, project_prefect
+from flows.prefect_server import ServerNotStarted
 from flows.sparkify import sparkify_etl
 from flows.summary import summary_text
 from flows.targets import open_target
 from tasks.teardown import teardown_orphans
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
-    """Plan, tear down, query, or run the flow, as `args` ask; return the exit status."""
-    with project_prefect():
-        if args.plan:
-            try:
-                print(describe_plan(settings))
-            except ValueError as exc:  # what AWS does not sell, or a credentials block of another region
-                print(f"sparkify: invalid parameter: {exc}", file=sys.stderr)
-                return 2
-            return 0
-        if args.command == "query":
-            if args.analytics:
-                return run_query(settings, [(q.title, q.sql) for q in analytics_queries()])
-            return run_query(settings, [(None, args.file.read_text() if args.file else args.sql)])
-        if args.command == "teardown":
-            target = open_target(settings.model_copy(update={"wipe_warehouse": bool(args.wipe)}))
-            left = teardown_orphans(target, args.run_id)
-            print("teardown: nothing left" if not left else f"teardown: could not delete {', '.join(left)}")
-            return 1 if left else 0
-        return run_flow(settings, args.summary_json)
+def run(args: argparse.Namespace, settings: Settings, api_answers: Callable[[], None] | None) -> int:
+    """Plan, tear down, query, or run the flow, as `args` ask, with the project's Prefect settings
+    (flows.prefect_server.project_prefect); return the exit status. `api_answers`, for a run of the
+    flow, returns once its Prefect API answers (flows.prefect_server.prefect_api)."""
+    if args.plan:
+        try:
+            print(describe_plan(settings))
+        except ValueError as exc:  # what AWS does not sell, or a credentials block of another region
+            print(f"sparkify: invalid parameter: {exc}", file=sys.stderr)
+            return 2
+        return 0
+    if args.command == "query":
+        if args.analytics:
+            return run_query(settings, [(q.title, q.sql) for q in analytics_queries()])
+        return run_query(settings, [(None, args.file.read_text() if args.file else args.sql)])
+    if args.command == "teardown":
+        target = open_target(settings.model_copy(update={"wipe_warehouse": bool(args.wipe)}))
+        left = teardown_orphans(target, args.run_id)
+        print("teardown: nothing left" if not left else f"teardown: could not delete {', '.join(left)}")
+        return 1 if left else 0
+    assert api_answers is not None, "a run of the flow needs its Prefect API"
+    return run_flow(settings, args.summary_json, api_answers)
 
 
-def run_flow(settings: Settings, summary_json: Any) -> int:
-    """Run the flow on Prefect's temporary server, or on PREFECT_API_URL's; print its summary."""
+def run_flow(settings: Settings, summary_json: Any, api_answers: Callable[[], None]) -> int:
+    """Run the flow once `api_answers` says its Prefect API (the temporary server, or
+    PREFECT_API_URL's) answers; print its summary."""
+    try:
+        api_answers()
+    except ServerNotStarted as exc:
+        print(f"sparkify: {exc}", file=sys.stderr)
+        return 1
+    started = time.monotonic()
     # The run gets every parameter as resolved here (flag, else variable, else default), so the
     # flow run records the values it used.
-    with prefect_api() as api_answers:
-        try:
-            api_answers()
-        except ServerNotStarted as exc:
-            print(f"sparkify: {exc}", file=sys.stderr)
-            return 1
-        started = time.monotonic()
-        state = sparkify_etl(**{name: getattr(settings, name) for name in run_parameters()}, return_state=True)
+    state = sparkify_etl(**{name: getattr(settings, name) for name in run_parameters()}, return_state=True)
     result = state.result(raise_on_failure=False)
     if state.is_completed():
         summary = result

@@ -61,6 +61,29 @@ def test_a_local_run_starts_its_twin_before_the_command_loads_prefect_or_the_flo
     assert done.stdout.strip() == "[]"
 
 
+SERVER_FIRST_PROBE = """
+import contextlib, sys
+import flows.prefect_server
+
+@contextlib.contextmanager
+def prefect_api():
+    print("flows.sparkify" in sys.modules)
+    raise SystemExit(0)
+    yield
+
+flows.prefect_server.prefect_api = prefect_api
+from flows.cli import main
+main(["--target", "aws"])
+"""
+
+
+def test_the_command_launches_prefects_temporary_server_before_it_loads_the_flow() -> None:
+    """The server takes 4 to 12 s to start; the flow's imports (about 1.5 s) run beside it."""
+    done = subprocess.run([sys.executable, "-c", SERVER_FIRST_PROBE], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
+
+
 def test_the_command_reads_its_flags_before_it_imports_prefect() -> None:
     """python flows/sparkify.py hands over to the command line before its own imports (flows/cli.py)."""
     done = subprocess.run(
