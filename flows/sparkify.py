@@ -46,6 +46,7 @@ from pydantic import SecretStr
 
 from core import aws
 from core.artifacts import artifact_key
+from core.charts import start_drawing
 from core.secrets import master_password
 from core.settings import Settings, run_parameters, settings_from
 from core.target import Target
@@ -60,7 +61,7 @@ from tasks.iam import create_role
 from tasks.manifest import write_manifests
 from tasks.marts import build_table
 from tasks.network import create_security_group
-from tasks.report import publish_report, summarize, warm_up_renderer
+from tasks.report import publish_report, summarize
 from tasks.sources import survey_sources
 from tasks.staging import copy_table, create_tables
 from tasks.teardown import (
@@ -134,6 +135,8 @@ def build_warehouse(
             "tables": {},
             "note": "nothing to load",
         }
+    # The report's charts process takes about 1 s to start, in a process of its own.
+    start_drawing()
     existing = cluster_to_reuse(target)
     role = submit(create_role, target, run_id)
     manifests = submit(write_manifests, target, sources, run_id)
@@ -146,9 +149,6 @@ def build_warehouse(
     endpoint = wait_for_cluster(target)
     dsn = target.dsn(endpoint, password)
     create_tables(target, dsn)
-    # Not before the provisioning: Altair's import holds the interpreter's lock, which its tasks then
-    # waited for (EC2's client took 0.3 s to make instead of 0.09).
-    warm_up_renderer()
 
     s = target.settings
     # COPY reads from the source's region; the manifests are there too (tasks/manifest.py).

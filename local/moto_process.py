@@ -2,7 +2,7 @@
 moto's threaded server on a free loopback port, and the twin's set-up done directly on moto's
 backends, as commands read from stdin.
 
-Protocol: one JSON line out first, {"endpoint": URL}; then for each JSON line in,
+Protocol (core.child_process): one JSON line out first, {"endpoint": URL}; then for each JSON line in,
 {"op": NAME, ...arguments}, one JSON line back, {"result": ...} or {"error": "one sentence"}. The
 process exits when its stdin closes: when the parent stops it, or the parent dies however it dies.
 """
@@ -14,7 +14,6 @@ import hashlib
 import json
 import logging
 import os
-import signal
 import sys
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -31,6 +30,7 @@ from moto.s3.exceptions import BucketAlreadyExists, MissingBucket
 from moto.s3.models import s3_backends
 from werkzeug.serving import make_server
 
+from core.child_process import reply_channel, serve
 from core.long_lived import long_lived
 from core.resources import BOUNDARY_NAME, ROLE_PATH
 from local.malloc import fewer_malloc_arenas
@@ -219,11 +219,7 @@ def _warm_up(dispatcher: _Dispatcher, region: str | None) -> None:
 
 
 def main(warm_region: str | None) -> None:
-    # Ctrl-C reaches the whole process group: the parent handles it and then closes stdin.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # Replies go to the original stdout; anything else printed goes to stderr.
-    replies = os.fdopen(os.dup(1), "w")
-    os.dup2(2, 1)
+    replies = reply_channel()
     fewer_malloc_arenas()
     # One access-log line per S3 request would drown the run's own log.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -233,13 +229,7 @@ def main(warm_region: str | None) -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     threading.Thread(target=_warm_up, args=(dispatcher, warm_region), daemon=True).start()
     print(json.dumps({"endpoint": f"http://127.0.0.1:{server.port}"}), file=replies, flush=True)
-    for line in sys.stdin:
-        command = json.loads(line)
-        try:
-            reply = {"result": _COMMANDS[command.pop("op")](**command)}
-        except Exception as exc:  # reported to the caller, which raises it
-            reply = {"error": f"{type(exc).__name__}: {exc}"}
-        print(json.dumps(reply), file=replies, flush=True)
+    serve(_COMMANDS, replies)
     # No cleanup is owed: the server's threads are daemons and moto's spilled objects are unlinked files.
     os._exit(0)
 

@@ -10,15 +10,10 @@ after a SIGKILL).
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import threading
 from typing import Any
 
-from core.settings import PROJECT_ROOT
-
-_STOP_TIMEOUT_S = 5.0
+from core.child_process import ChildProcess
 
 _lock = threading.Lock()
 _running: MotoServer | None = None
@@ -47,9 +42,8 @@ class MotoServer:
     def __init__(self, warm_region: str | None) -> None:
         self.users = 0
         self._calls = threading.Lock()
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "local.moto_process", *([warm_region] if warm_region else [])],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=PROJECT_ROOT,
+        self._process = ChildProcess(
+            "local.moto_process", [warm_region] if warm_region else [], "moto's process", MotoProcessError
         )
         self.pid = self._process.pid
         self._endpoint_url: str | None = None
@@ -64,27 +58,14 @@ class MotoServer:
     def _endpoint(self) -> str:
         # With self._calls held: the first line out is the endpoint's, the replies come after it.
         if self._endpoint_url is None:
-            self._endpoint_url = self._reply()["endpoint"]
+            self._endpoint_url = self._process.reply()["endpoint"]
         return self._endpoint_url
 
     def call(self, op: str, **arguments: Any) -> Any:
         """Run one of local.moto_process's commands there and return its result."""
-        assert self._process.stdin is not None
         with self._calls:
             self._endpoint()
-            self._process.stdin.write(json.dumps({"op": op, **arguments}) + "\n")
-            self._process.stdin.flush()
-            reply = self._reply()
-        if "error" in reply:
-            raise MotoProcessError(reply["error"])
-        return reply["result"]
-
-    def _reply(self) -> dict[str, Any]:
-        assert self._process.stdout is not None
-        line = self._process.stdout.readline()
-        if not line:
-            raise MotoProcessError(f"moto's process (pid {self.pid}) ended: its error, if any, is printed above")
-        return json.loads(line)
+            return self._process.call(op, **arguments)
 
     def stop(self) -> None:
         """Let go of the server; the last user ends its process."""
@@ -94,12 +75,4 @@ class MotoServer:
             if self.users > 0:
                 return
             _running = None
-        assert self._process.stdin is not None
-        self._process.stdin.close()
-        try:
-            self._process.wait(_STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
-        if self._process.stdout is not None:
-            self._process.stdout.close()
+        self._process.stop()

@@ -5,25 +5,21 @@ from __future__ import annotations
 
 import base64
 import queue
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import polars as pl
-import vl_convert
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from core.analytics import AnalyticsQuery, analytics_queries
 from core.artifacts import artifact_key
+from core.charts import draw
 from core.engine import Engine
 from core.retry import RETRYING
 from core.target import Target
 from core.warehouse import Dsn, Session, connect
-
-if TYPE_CHECKING:
-    import altair as alt
 
 # Sessions reading the analytics queries at once: both of the local twin's cores; a Redshift
 # cluster's default queue runs five queries at a time.
@@ -40,20 +36,6 @@ CHARTS: dict[str, str | tuple[str, str]] = {
     "top_artists": "most_played_artists",
     "users_by_level": "free_vs_paid",
 }
-
-
-def warm_up_renderer() -> None:
-    """Load Altair and start the PNG renderer now, in the background: Altair's import (about 0.2 s)
-    need not delay the run's start, and vl-convert's first chart starts its JavaScript engine,
-    about half a second that would otherwise delay the report; that part runs outside Python's lock."""
-    threading.Thread(target=_warm_up, name="renderer-warm-up", daemon=True).start()
-
-
-def _warm_up() -> None:
-    import altair  # noqa: F401  (the report's import of it finds it loaded)
-
-    spec = {"mark": "point", "data": {"values": [{"x": 0}]}, "encoding": {"x": {"field": "x", "type": "quantitative"}}}
-    vl_convert.vegalite_to_png(spec)
 
 
 def frame(session: Session, query: str) -> pl.DataFrame:
@@ -76,33 +58,6 @@ def chart_sources(results: dict[str, tuple[str, pl.DataFrame]]) -> dict[str, tup
     return {name: results[source if isinstance(source, str) else name] for name, source in CHARTS.items()}
 
 
-def chart(name: str, title: str, data: pl.DataFrame) -> alt.Chart:
-    import altair as alt  # loaded at the run's start by warm_up_renderer's thread, not at import
-
-    if name == "songplays_by_day":
-        # One label per day, e.g. "Sat 03 Nov", in the rows' order (by day): a temporal axis runs
-        # its month and day labels together ("NovemberSat 03").
-        data = data.with_columns(label=pl.col("day").dt.strftime("%a %d %b"))
-    if name == "top_songs":
-        data = data.with_columns(song=pl.col("song_title") + " - " + pl.col("artist_name"))
-    base = alt.Chart(data, title=title, width=560, height=260)
-    if name == "songplays_by_day":
-        return base.mark_bar().encode(
-            x=alt.X("label:O", sort=None, title="day", axis=alt.Axis(labelAngle=-60)),
-            y=alt.Y("plays:Q", stack=True),
-            color="level:N",
-            tooltip=[alt.Tooltip("label", title="day"), "level", "plays"],
-        )
-    if name == "plays_by_hour":
-        return base.mark_bar().encode(x=alt.X("hour:O"), y="plays:Q", tooltip=["hour", "plays"])
-    if name in ("top_songs", "top_artists"):
-        label = "song" if name == "top_songs" else "artist_name"
-        return base.mark_bar().encode(
-            y=alt.Y(f"{label}:N", sort="-x", title=None), x="plays:Q", tooltip=[label, "plays", "listeners"]
-        )
-    return base.mark_bar().encode(x="level:N", y="users:Q", color="level:N", tooltip=["level", "users"])
-
-
 def _markdown(tables: dict[str, int], pngs: dict[str, tuple[str, bytes]], load_errors: list[str]) -> str:
     lines = ["# Sparkify warehouse report", "", "| table | rows |", "|---|---:|"]
     lines += [f"| {t} | {n} |" for t, n in tables.items()]
@@ -122,27 +77,27 @@ def publish_report(
     schema, so it runs beside the checks, which publish their own artifact."""
     out: Path = target.settings.results_dir
     out.mkdir(parents=True, exist_ok=True)
-    files: dict[str, dict[str, str]] = {}
-    pngs: dict[str, tuple[str, bytes]] = {}
     queries = analytics_queries()
     results = query_results(dsn, target.engine, report_queries(queries))
-    for name, (title, data) in chart_sources(results).items():
-        figure = chart(name, title, data)
-        html, png = out / f"{name}.html", out / f"{name}.png"
-        figure.save(html)
-        figure.save(png, scale_factor=1.0)
-        files[name] = {"html": str(html), "png": str(png)}
-        pngs[name] = (title, png.read_bytes())
+    charts = chart_sources(results)
+    paths = {name: (out / f"{name}.html", out / f"{name}.png") for name in charts}
+    # The charts' process draws while this one publishes the analytics tables.
+    with ThreadPoolExecutor(1, thread_name_prefix="report-charts") as drawing:
+        drawn = [drawing.submit(draw, name, title, data, *paths[name]) for name, (title, data) in charts.items()]
+        for q in queries:
+            create_table_artifact(
+                key=artifact_key(q.artifact_kind, target.name), table=table_rows(results[q.name][1]),
+                description=q.title,
+            )
+        for chart in drawn:
+            chart.result()
+    pngs = {name: (title, paths[name][1].read_bytes()) for name, (title, _) in charts.items()}
     create_markdown_artifact(
         key=artifact_key("report", target.name), markdown=_markdown(tables, pngs, load_errors),
         description="Row counts and charts",
     )
-    for q in queries:
-        create_table_artifact(
-            key=artifact_key(q.artifact_kind, target.name), table=table_rows(results[q.name][1]), description=q.title
-        )
     get_run_logger().info("Report written to %s", out)
-    return files
+    return {name: {"html": str(html), "png": str(png)} for name, (html, png) in paths.items()}
 
 
 def query_results(dsn: Dsn, engine: Engine, queries: dict[str, tuple[str, str]]) -> dict[str, tuple[str, pl.DataFrame]]:

@@ -20,8 +20,9 @@ def command(*args: str) -> list[str]:
     return [sys.executable, str(ROOT / "flows" / "sparkify.py"), *args]
 
 
-def moto_processes(state: Path, home: Path) -> list[str]:
-    return [p for p in processes_of(state, home) if "local.moto_process" in p]
+def helpers(state: Path, home: Path) -> list[str]:
+    """The run's helper processes still running: moto's and the charts'."""
+    return [p for p in processes_of(state, home) if "local.moto_process" in p or "core.charts" in p]
 
 
 def test_nothing_is_left_running_after_a_killed_run(tmp_path: Path) -> None:
@@ -34,15 +35,15 @@ def test_nothing_is_left_running_after_a_killed_run(tmp_path: Path) -> None:
     while _COPYING not in log.read_text():
         assert killed.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
         time.sleep(0.1)
-    assert moto_processes(state, home), "the run's moto process was not found: the test shows nothing"
+    assert len(helpers(state, home)) == 2, f"the run's helpers were not both found: {helpers(state, home)}"
     killed.send_signal(signal.SIGKILL)
     killed.wait()
     assert processes_of(state, home), "the killed run left nothing to clean up: the test shows nothing"
-    # moto's process ends on its own once the run is gone: its stdin closed with the run.
+    # The helpers end on their own once the run is gone: their stdin closed with it.
     deadline = time.monotonic() + 10
-    while moto_processes(state, home) and time.monotonic() < deadline:
+    while helpers(state, home) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert moto_processes(state, home) == []
+    assert helpers(state, home) == []
 
     for args in ((), ("teardown",)):
         done = subprocess.run(command(*args), cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)

@@ -11,13 +11,13 @@ import psycopg
 import pytest
 
 from core.analytics import analytics_queries
+from core.charts import chart
 from core.redshift_sql import split
 from core.warehouse import Dsn, Session
 from local.engine import LocalEngine
 from tasks.report import (
     REPORT_SESSIONS,
     _markdown,
-    chart,
     chart_sources,
     frame,
     query_results,
