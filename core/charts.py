@@ -3,9 +3,9 @@ run's own (core.child_process, `python -m core.charts`).
 
 Drawing holds Python's lock: Altair's import takes about 0.3 s, and vl-convert's first PNG starts its
 JavaScript engine, 0.5 s in which another thread of the same process got 1% of its usual share. In
-the run's process, that stalled the COPYs running beside it. In a process of its own, started when
-the run has created its tables, the import and the engine's start are done by the report, on the
-other core, and the run's process never loads Altair.
+the run's process, that stalled the COPYs running beside it. In a process of its own, started once
+the run has surveyed its sources, the import and the engine's start are done by the time of the
+report, on the other core, and the run's process never loads Altair.
 """
 
 from __future__ import annotations
@@ -43,7 +43,8 @@ def draw(name: str, title: str, data: pl.DataFrame, html: Path, png: Path) -> No
     """Save chart `name` of `data`, titled `title`, as HTML and PNG, as Altair saves it."""
     rows = base64.b64encode(data.write_ipc(None).getvalue()).decode()
     with _lock:
-        _running().call("draw", name=name, title=title, rows=rows, html=str(html), png=str(png))
+        # Absolute: the charts' process works in the project's folder, not this one's.
+        _running().call("draw", name=name, title=title, rows=rows, html=str(html.absolute()), png=str(png.absolute()))
 
 
 def _running() -> ChildProcess:

@@ -7,6 +7,7 @@ as the kernel closes the pipe even after a SIGKILL. So a killed run leaves no he
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -35,8 +36,11 @@ class ChildProcess:
         """Run the child's command `op` and return its result; raise `error` with the child's own
         words if it failed. One caller at a time: the replies come in the order of the calls."""
         assert self._process.stdin is not None
-        self._process.stdin.write(json.dumps({"op": op, **arguments}) + "\n")
-        self._process.stdin.flush()
+        try:
+            self._process.stdin.write(json.dumps({"op": op, **arguments}) + "\n")
+            self._process.stdin.flush()
+        except BrokenPipeError:
+            raise self._error(f"{self.name} (pid {self.pid}) ended: its error, if any, is printed above") from None
         reply = self.reply()
         if "error" in reply:
             raise self._error(reply["error"])
@@ -56,7 +60,8 @@ class ChildProcess:
     def stop(self) -> None:
         """Close its stdin, on which it exits; kill it if it has not within 5 s."""
         assert self._process.stdin is not None
-        self._process.stdin.close()
+        with contextlib.suppress(BrokenPipeError):  # it ended with a command unread
+            self._process.stdin.close()
         try:
             self._process.wait(_STOP_TIMEOUT_S)
         except subprocess.TimeoutExpired:

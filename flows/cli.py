@@ -97,8 +97,13 @@ def main(argv: list[str] | None = None) -> int:
         # Frozen once per process: tests call main() again and again, and a later freeze would keep
         # the garbage cycles of their earlier runs for good.
         with long_lived() if "flows.commands" not in sys.modules else nullcontext():
+            from prefect.logging.configuration import ensure_logging_setup
+
             from flows.prefect_server import prefect_api, project_prefect
 
+            # Prefect sets its logging up when the flow's import loads prefect.main, after this:
+            # without it, the server's "Starting Prefect's temporary server" line would be dropped.
+            ensure_logging_setup()
             run.enter_context(project_prefect())
             # Prefect's temporary server, if the run needs one, is launched before the rest of the
             # run's code is imported (about 1.5 s), which then loads while the server starts.

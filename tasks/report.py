@@ -1,4 +1,4 @@
-"""The Altair report: charts of the warehouse's tables saved as HTML and PNG, and published as Prefect
+"""The report: charts of the warehouse's tables saved as HTML and PNG, and published as Prefect
 artifacts with the analytics team's queries' results (sql/analytics/)."""
 
 from __future__ import annotations
@@ -89,8 +89,8 @@ def publish_report(
                 key=artifact_key(q.artifact_kind, target.name), table=table_rows(results[q.name][1]),
                 description=q.title,
             )
-        for chart in drawn:
-            chart.result()
+        for future in drawn:
+            future.result()
     pngs = {name: (title, paths[name][1].read_bytes()) for name, (title, _) in charts.items()}
     create_markdown_artifact(
         key=artifact_key("report", target.name), markdown=_markdown(tables, pngs, load_errors),

@@ -67,7 +67,9 @@ import flows.prefect_server
 
 @contextlib.contextmanager
 def prefect_api():
-    print("flows.sparkify" in sys.modules)
+    from prefect.logging.configuration import PROCESS_LOGGING_CONFIG
+    # The flow not loaded yet, and Prefect's logging set up for the server's log line.
+    print("flows.sparkify" in sys.modules, bool(PROCESS_LOGGING_CONFIG))
     raise SystemExit(0)
     yield
 
@@ -81,7 +83,7 @@ def test_the_command_launches_prefects_temporary_server_before_it_loads_the_flow
     """The server takes 4 to 12 s to start; the flow's imports (about 1.5 s) run beside it."""
     done = subprocess.run([sys.executable, "-c", SERVER_FIRST_PROBE], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "False"
+    assert done.stdout.strip() == "False True"
 
 
 def test_the_command_reads_its_flags_before_it_imports_prefect() -> None:

@@ -33,6 +33,13 @@ def test_a_chart_drawn_in_the_charts_process_is_what_altair_saves_here(tmp_path:
     assert (tmp_path / "day.html").read_text() == (tmp_path / "here.html").read_text()
 
 
+def test_relative_paths_are_this_process_s(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The charts' process works in the project's folder; a relative results folder is the run's."""
+    monkeypatch.chdir(tmp_path)
+    draw("plays_by_hour", "by hour", pl.DataFrame({"hour": [1, 2], "plays": [3, 4]}), Path("h.html"), Path("h.png"))
+    assert (tmp_path / "h.png").read_bytes().startswith(b"\x89PNG") and (tmp_path / "h.html").is_file()
+
+
 def test_a_chart_that_cannot_be_drawn_is_named_and_the_next_one_is_drawn(tmp_path: Path) -> None:
     with pytest.raises(ChartError, match="ColumnNotFoundError"):
         draw("songplays_by_day", "no days", DAYS.drop("day"), tmp_path / "x.html", tmp_path / "x.png")
