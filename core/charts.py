@@ -51,9 +51,17 @@ def _running() -> ChildProcess:
     """The charts process, started if none runs (first use, or it ended); with _lock held."""
     global _drawer
     if _drawer is None or not _drawer.alive():
+        if _drawer is not None:
+            _drawer.stop()  # it ended: only its pipes are left to close
         _drawer = ChildProcess("core.charts", [], "the charts' process", ChartError)
-        atexit.register(_drawer.stop)
     return _drawer
+
+
+@atexit.register
+def _stop_drawing() -> None:
+    """At exit, stop the charts process that runs, if any: one hook, however often it was restarted."""
+    if _drawer is not None:
+        _drawer.stop()
 
 
 def chart(name: str, title: str, data: pl.DataFrame) -> alt.Chart:

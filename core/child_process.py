@@ -31,17 +31,25 @@ class ChildProcess:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=PROJECT_ROOT,
         )
         self.pid = self._process.pid
+        # Replies to calls that were interrupted (Ctrl-C) while they waited: read before the next
+        # call's, which would otherwise get the reply of the call before it.
+        self._owed = 0
 
     def call(self, op: str, **arguments: Any) -> Any:
         """Run the child's command `op` and return its result; raise `error` with the child's own
         words if it failed. One caller at a time: the replies come in the order of the calls."""
         assert self._process.stdin is not None
+        while self._owed:
+            self.reply()
+            self._owed -= 1
         try:
             self._process.stdin.write(json.dumps({"op": op, **arguments}) + "\n")
             self._process.stdin.flush()
         except BrokenPipeError:
             raise self._error(f"{self.name} (pid {self.pid}) ended: its error, if any, is printed above") from None
+        self._owed += 1
         reply = self.reply()
+        self._owed -= 1
         if "error" in reply:
             raise self._error(reply["error"])
         return reply["result"]
