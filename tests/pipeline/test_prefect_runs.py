@@ -7,6 +7,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -104,7 +105,10 @@ def holds(lock: Path) -> bool:
 
 
 def test_a_second_run_on_the_same_cluster_waits_for_the_first(isolated: Path) -> None:
-    """Run A holds the cluster; run B, willing to wait 1 s, gives up naming why; once A is done, B runs."""
+    """Run A holds the cluster; run B, willing to wait 1 s, gives up naming why; once A is done, B runs.
+
+    A is stopped (SIGSTOP) while it holds the lock, and continued once B has given up: a run of the
+    sample holds it for about 3 s, which B's own start, on a loaded machine, could outlast."""
     env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value(), "PYTHONPATH": str(ROOT)}
     first = subprocess.Popen(
         [sys.executable, str(ROOT / "flows" / "sparkify.py")], env=env, stdout=subprocess.DEVNULL,
@@ -116,7 +120,11 @@ def test_a_second_run_on_the_same_cluster_waits_for_the_first(isolated: Path) ->
         assert first.poll() is None and time.monotonic() < deadline, "the first run never took the cluster"
         time.sleep(0.2)
 
-    code, summary = run("--cluster-lock-timeout-s", "1", tmp=isolated)
+    first.send_signal(signal.SIGSTOP)  # a stopped process keeps its locks
+    try:
+        code, summary = run("--cluster-lock-timeout-s", "1", tmp=isolated)
+    finally:
+        first.send_signal(signal.SIGCONT)
     assert code == 1
     assert summary["error"] == (
         "cluster sparkify-dwh (local) stayed in use by another run for 1 s; let that run finish, or raise "
