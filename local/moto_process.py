@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import io
 import json
 import logging
 import os
+import socket
 import sys
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -68,6 +70,52 @@ class _Dispatcher(DomainDispatcherApplication):
         with self.lock:
             self.app_instances.setdefault(service, app)
         get_service_model(service)
+
+
+# Always readable, at its end: what Werkzeug's after-response drain is shown instead of the connection.
+_AT_END, _peer = socket.socketpair()
+_peer.close()
+
+
+class _KeepAliveHandler(MotoRequestHandler):
+    """moto's request handler, keeping each connection open for the client's next request.
+
+    Werkzeug's server closes every connection (werkzeug.serving, run_wsgi: "Always close the
+    connection") because it cannot tell where a request's unread body ends; so every S3 GET paid
+    for a TCP connection and a thread in this process, and left a socket in TIME-WAIT: 2,000 of them
+    for the song COPY at 1M events. Here each request's body is read whole before moto sees it,
+    as moto reads it anyway, so the next request starts where it ends; Werkzeug's drain after the
+    response, which would read into that next request, is shown an empty stream.
+    """
+
+    protocol_version = "HTTP/1.1"
+    # The headers and the body are sent apart: without TCP_NODELAY, the body of a kept connection's
+    # response waits for the client's delayed acknowledgement of the headers.
+    disable_nagle_algorithm = True
+
+    def make_environ(self) -> dict[str, Any]:
+        environ = super().make_environ()
+        stream = environ["wsgi.input"]
+        # A chunked body (wsgi.input_terminated) is read to its last chunk; any other to its length.
+        if environ.get("wsgi.input_terminated"):
+            body = stream.read()
+        else:
+            body = stream.read(int(environ.get("CONTENT_LENGTH") or 0))
+        environ["wsgi.input"] = io.BytesIO(body)
+        self.rfile, self.connection = io.BytesIO(), _AT_END  # for the drain only; run_wsgi puts them back
+        return environ
+
+    def run_wsgi(self) -> None:
+        rfile, connection = self.rfile, self.connection
+        try:
+            super().run_wsgi()
+        finally:
+            self.rfile, self.connection = rfile, connection
+
+    def send_header(self, keyword: str, value: str) -> None:
+        # Werkzeug's "Connection: close" on every response; the client's own still closes (http.server).
+        if keyword.lower() != "connection" or value.lower() != "close":
+            super().send_header(keyword, value)
 
 
 def _fill(bucket: str, region: str, files: list[tuple[str, str]]) -> int:
@@ -224,7 +272,7 @@ def main(warm_region: str | None) -> None:
     # One access-log line per S3 request would drown the run's own log.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     dispatcher = _Dispatcher()
-    server = make_server("127.0.0.1", 0, dispatcher, threaded=True, request_handler=MotoRequestHandler)
+    server = make_server("127.0.0.1", 0, dispatcher, threaded=True, request_handler=_KeepAliveHandler)
     # Never shut down: the process ends with os._exit below, however many requests are in flight.
     threading.Thread(target=server.serve_forever, daemon=True).start()
     threading.Thread(target=_warm_up, args=(dispatcher, warm_region), daemon=True).start()
