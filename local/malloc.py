@@ -11,9 +11,9 @@ _M_ARENA_MAX, _M_MMAP_THRESHOLD = -8, -3
 def fewer_malloc_arenas() -> None:
     """Keep freed buffers from inflating the process.
 
-    moto's server answers each request on a new thread, and the COPY reads objects on threads of
-    its own; glibc gives threads malloc arenas of their own (up to 8 per core) whose freed memory
-    stays mapped: bench measured 2.8 GB peak RSS at 1M events and 5k song files. Two arenas, and
+    moto's server answers each connection on a thread of its own, and the COPY reads objects on
+    threads of its own; glibc gives threads malloc arenas of their own (up to 8 per core) whose freed
+    memory stays mapped: bench measured 2.8 GB peak RSS at 1M events and 5k song files. Two arenas, and
     blocks of 1 MB or more in their own mappings (returned to the system when freed), keep it flat.
     """
     try:
